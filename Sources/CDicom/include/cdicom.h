@@ -1,0 +1,3 @@
+#ifndef CDICOM_H
+#define CDICOM_H
+#endif

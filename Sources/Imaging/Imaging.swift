@@ -1,0 +1,1 @@
+// Imaging module: see DESIGN.md section 2.

@@ -1,0 +1,1 @@
+// Kafka module: see DESIGN.md section 2.

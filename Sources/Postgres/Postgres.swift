@@ -1,0 +1,1 @@
+// Postgres module: see DESIGN.md section 2.

@@ -1,0 +1,1 @@
+// RadFM module: see DESIGN.md section 2.

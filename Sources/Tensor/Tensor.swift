@@ -1,0 +1,1 @@
+// Tensor module: see DESIGN.md section 2.
