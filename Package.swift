@@ -20,11 +20,12 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "CDicom",
-            cxxSettings: [.unsafeFlags(["-I/usr/include/dcmtk", "-std=c++17"])],
+            cxxSettings: [.unsafeFlags(["-I/usr/include/dcmtk", "-I/usr/include/openjpeg-2.5", "-std=c++17"])],
             linkerSettings: [
                 .linkedLibrary("dcmimage"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmjpeg"),
                 .linkedLibrary("dcmjpls"), .linkedLibrary("dcmdata"), .linkedLibrary("oflog"),
                 .linkedLibrary("ofstd"), .linkedLibrary("stdc++"),
+                .linkedLibrary("openjp2"), .linkedLibrary("png16"), .linkedLibrary("jpeg"),
             ]
         ),
 
@@ -36,6 +37,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CDicom", "Tensor"]),
         .target(name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RadBench", dependencies: []),
         .target(name: "Pipeline", dependencies: [
             "RadFM", "Imaging", "Kafka", "Postgres", "Yams",
             .product(name: "Logging", package: "swift-log"),
@@ -43,7 +45,7 @@ let package = Package(
 
         // Executables.
         .executableTarget(name: "radfm", dependencies: [
-            "Pipeline", "RadFM", "Imaging", "Kafka", "Postgres", "Tensor",
+            "Pipeline", "RadFM", "Imaging", "Kafka", "Postgres", "Tensor", "RadBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -54,7 +56,8 @@ let package = Package(
         .testTarget(name: "RadFMTests", dependencies: ["RadFM", "Tensor"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CDicom"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RadBenchTests", dependencies: ["RadBench"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "TestSupport"]),
     ],

@@ -1,1 +1,46 @@
-// Tensor module: see DESIGN.md section 2.
+/// A dense, row-major float32 array that owns its storage.
+///
+/// Storage is a raw allocation rather than `[Float]` so hot loops and BLAS calls work on stable pointers
+/// without copy-on-write checks or bounds checks, and so checkpoints can be read straight into it.
+public final class Tensor: @unchecked Sendable {
+    public let shape: [Int]
+    public let count: Int
+    public let data: UnsafeMutablePointer<Float>
+
+    /// A zero-filled tensor.
+    public init(zeros shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.data = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        data.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    /// A tensor holding `values` in row-major order.
+    public convenience init(shape: [Int], values: [Float]) {
+        self.init(zeros: shape)
+        precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit { data.deallocate() }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
+
+    /// Size of the last dimension: the row length of a matrix view.
+    public var columns: Int { shape.last ?? 1 }
+
+    /// Number of rows when viewed as a [rows, columns] matrix.
+    public var rows: Int { shape.isEmpty ? 1 : count / max(columns, 1) }
+
+    /// Pointer to the first element of row `index` of the [rows, columns] view.
+    public func row(_ index: Int) -> UnsafeMutablePointer<Float> { data + index * columns }
+
+    public func toArray() -> [Float] { Array(buffer) }
+
+    public func copy() -> Tensor {
+        let result = Tensor(zeros: shape)
+        result.data.update(from: data, count: count)
+        return result
+    }
+}

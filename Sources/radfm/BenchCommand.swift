@@ -1,7 +1,177 @@
 import ArgumentParser
+import Dispatch
+import Foundation
+import RadFM
+import Tensor
 
-// Placeholder replaced by the module's owner.
+/// `radfm bench`: throughput of each model stage on this machine, with random weights, each set against
+/// the sgemm rate measured in the same run (a stage at 0.8 of sgemm leaves little to gain).
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("radfm bench is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure sgemm, the vision encoder (RadFM's real config) and a ~1B LLaMA (random weights).")
+
+    @Option(parsing: .upToNextOption, help: "Volume depths for the 512x512 vision-encoder runs.")
+    var depths: [Int] = [4, 64]
+
+    @Option(parsing: .upToNextOption, help: "Batch sizes for LLM prefill and decode.")
+    var batches: [Int] = [1, 4, 16]
+
+    @Option(help: "Prompt tokens per sample for prefill.")
+    var promptTokens: Int = 128
+
+    @Option(help: "Decode steps timed per batch size.")
+    var decodeTokens: Int = 16
+
+    @Option(help: "Decoder layers of the benchmark LLM (hidden 2048, MLP 5632, 16 heads of 128).")
+    var llmLayers: Int = 16
+
+    /// RadFM's vision encoder and perceiver (DESIGN section 5) in front of a ~1 B-parameter LLaMA.
+    var benchConfig: RadFMConfig {
+        RadFMConfig(
+            vision: .init(imageSize: 512, frames: 512, patchSize: 32, framePatchSize: 4, channels: 3,
+                          dim: 768, depth: 12, heads: 8, dimHead: 64, mlpDim: 2048),
+            perceiver: .init(depth: 6, heads: 8, dimHead: 64, numLatents: 32, ffMult: 4),
+            text: .init(hiddenSize: 2048, intermediateSize: 5632, numHiddenLayers: llmLayers,
+                        numAttentionHeads: 16, vocabSize: 32000, rmsNormEps: 1e-6,
+                        maxPositionEmbeddings: 2048, ropeTheta: 10000),
+            maxImages: 1)
+    }
+
+    func run() throws {
+        if let openBLASStartupNote { print(openBLASStartupNote) }
+        print("OpenBLAS kernel \(OpenBLASRuntime.coreName), \(OpenBLASRuntime.threadCount) threads, "
+              + "\(Parallel.coreCount) cores")
+        let sgemm = Self.sgemmRate()
+        print(String(format: "sgemm 2048x2048x2048: %.1f GFLOP/s", sgemm))
+
+        let config = benchConfig
+        let model = RadFMModel(config: config)
+        let parameterCount = model.parameters.reduce(0) { $0 + $1.count }
+        Self.randomize(model)
+        print(String(format: "model: %.2f B parameters (vision %d-d x %d, LLM %d layers x %d)",
+                     Double(parameterCount) / 1e9, config.vision.dim, config.vision.depth,
+                     config.text.numHiddenLayers, config.text.hiddenSize))
+
+        // The first pass pays page faults and thread start-up; time the steady state.
+        _ = try model.visualTokens([Tensor(zeros: [3, 512, 512, config.vision.framePatchSize])])
+        for depth in depths {
+            let image = Tensor(zeros: [3, 512, 512, depth])
+            Self.fillUniform(image.buffer, scale: 1, seed: UInt64(depth))
+            let seconds = try Self.time { _ = try model.visualTokens([image]) }
+            let flops = Self.visionFlops(config, depth: depth)
+            report("vision 512x512x\(depth)", seconds: seconds, flops: flops, sgemm: sgemm,
+                   extra: String(format: "%.3f s/image", seconds))
+        }
+
+        for batch in batches {
+            let prompts: [[Int32]] = (0..<batch).map { sample in
+                let text: [Int32] = (1..<promptTokens).map { position in
+                    Int32(100 + (position * 7919 + sample * 104_729) % 31_000)
+                }
+                return [config.bosTokenId] + text
+            }
+            let caches = prompts.map { model.makeCache(capacity: $0.count + decodeTokens) }
+            let noImages = [Tensor?](repeating: nil, count: batch)
+            var logits = Tensor(zeros: [0])
+            let prefill = try Self.time {
+                logits = try model.forward(tokens: prompts, visualTokens: noImages, caches: caches)
+            }
+            report("prefill batch \(batch)", seconds: prefill,
+                   flops: Self.llmFlops(config, tokens: batch * promptTokens, context: promptTokens, batch: batch),
+                   sgemm: sgemm, extra: String(format: "%.0f tokens/s", Double(batch * promptTokens) / prefill))
+
+            let decode = try Self.time {
+                for _ in 0..<decodeTokens {
+                    let next = (0..<batch).map { [GreedyDecoder.argmax(logits.row($0), count: logits.columns)] }
+                    logits = try model.forward(tokens: next, visualTokens: noImages, caches: caches)
+                }
+            }
+            let flops = Self.llmFlops(config, tokens: batch * decodeTokens,
+                                      context: promptTokens + decodeTokens / 2, batch: batch * decodeTokens)
+            report("decode batch \(batch)", seconds: decode, flops: flops, sgemm: sgemm,
+                   extra: String(format: "%.1f tokens/s", Double(batch * decodeTokens) / decode))
+        }
+    }
+
+    func report(_ stage: String, seconds: Double, flops: Double, sgemm: Double, extra: String) {
+        let rate = flops / seconds / 1e9
+        let label = stage.padding(toLength: 24, withPad: " ", startingAt: 0)
+        print(label + String(format: "%8.3f s  %7.1f GFLOP/s  %.2f of sgemm  ", seconds, rate, rate / sgemm) + extra)
+    }
+
+    /// Best of three 2048^3 products: the ceiling every stage is measured against.
+    static func sgemmRate() -> Double {
+        let n = 2048
+        let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
+        fillUniform(a.buffer, scale: 1, seed: 1)
+        fillUniform(b.buffer, scale: 1, seed: 2)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = DispatchTime.now()
+            Matmul.gemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
+            best = min(best, seconds(since: start))
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+
+    /// Matmul work of the vision path for one 512x512xD image: patch embedding, blocks (projections and
+    /// attention), perceiver and projection.
+    static func visionFlops(_ config: RadFMConfig, depth: Int) -> Double {
+        let v = config.vision, p = config.perceiver
+        let tokens = Double((512 / v.patchSize) * (512 / v.patchSize) * (depth / v.framePatchSize))
+        let dim = Double(v.dim), inner = Double(v.innerDim), mlp = Double(v.mlpDim)
+        var flops = 2 * tokens * Double(v.patchDim) * dim
+        flops += Double(v.depth) * (2 * tokens * (dim * 3 * inner + inner * dim + 2 * dim * mlp)
+                                    + 4 * tokens * tokens * inner)
+        let latents = Double(p.numLatents), pInner = Double(p.innerDim), keys = tokens + latents
+        flops += Double(p.depth) * (2 * latents * dim * pInner + 2 * keys * dim * 2 * pInner
+                                    + 4 * latents * keys * pInner + 2 * latents * pInner * dim
+                                    + 4 * latents * dim * dim * Double(p.ffMult))
+        return flops + 2 * latents * dim * Double(config.text.hiddenSize)
+    }
+
+    /// Matmul work of `tokens` new tokens with average attention context `context`, and `heads` lm_head rows.
+    static func llmFlops(_ config: RadFMConfig, tokens: Int, context: Int, batch: Int) -> Double {
+        let t = config.text, h = Double(t.hiddenSize)
+        let perToken = Double(t.numHiddenLayers) * (2 * (4 * h * h + 3 * h * Double(t.intermediateSize))
+                                                   + 2 * 2 * Double(context) * h)
+        return Double(tokens) * perToken + Double(batch) * 2 * h * Double(t.vocabSize)
+    }
+
+    /// Small uniform weights (1/sqrt(fan-in) for matrices, about 1 for norm scales) so activations stay finite.
+    static func randomize(_ model: RadFMModel) {
+        for (index, parameter) in model.parameters.enumerated() {
+            if parameter.shape.count == 1 && parameter.key.hasSuffix("weight") {
+                parameter.values.update(repeating: 1)
+            } else {
+                let fanIn = parameter.shape.count == 2 ? parameter.shape[1] : 1
+                fillUniform(parameter.values, scale: 1 / Float(fanIn).squareRoot(), seed: UInt64(index + 1))
+            }
+        }
+    }
+
+    /// Uniform values in [-scale, scale) from a per-chunk xorshift: fast enough for a billion weights.
+    static func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>, scale: Float, seed: UInt64) {
+        let base = buffer.baseAddress!
+        Parallel.forEachChunk(buffer.count, minimumChunk: 1 << 20) { range in
+            var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(range.lowerBound) | 1
+            for i in range {
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                base[i] = scale * (Float(state >> 40) / Float(1 << 23) - 1)
+            }
+        }
+    }
+
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now()
+        try body()
+        return seconds(since: start)
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
 }

@@ -1,0 +1,16 @@
+# Sourced by the local scripts: where the local servers live and how to reach them.
+# Every value can be overridden from the environment before sourcing.
+RADFM_REPO="${RADFM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+RADFM_LOCAL_DIR="${RADFM_LOCAL_DIR:-$RADFM_REPO/.local}"
+RADFM_PG_PORT="${RADFM_PG_PORT:-55432}"
+RADFM_KAFKA_PORT="${RADFM_KAFKA_PORT:-19092}"
+RADFM_PG_BIN="${RADFM_PG_BIN:-/usr/lib/postgresql/15/bin}"
+RADFM_NOIDA_VERSION="0.2.3"
+
+export RADFM_DATABASE_URL="${RADFM_DATABASE_URL:-postgresql://radfm@127.0.0.1:$RADFM_PG_PORT/radfm}"
+export RADFM_KAFKA_BROKERS="${RADFM_KAFKA_BROKERS:-127.0.0.1:$RADFM_KAFKA_PORT}"
+# Tests create their own databases and topics on the same servers.
+export RADFM_TEST_DATABASE_URL="${RADFM_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:$RADFM_PG_PORT/postgres}"
+export RADFM_TEST_KAFKA_BROKERS="${RADFM_TEST_KAFKA_BROKERS:-$RADFM_KAFKA_BROKERS}"
+
+radfm_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command (README and CI run exactly this): starts the local servers, builds, runs every
+# unit and integration test with `swift test`, and stops the servers it started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source Deploy/local/env.sh
+
+started_here=0
+if ! { [ -f "$RADFM_LOCAL_DIR/kafka/pid" ] && kill -0 "$(cat "$RADFM_LOCAL_DIR/kafka/pid")" 2>/dev/null; }; then started_here=1; fi
+bash Deploy/local/start.sh
+if [ "$started_here" = 1 ] && [ "${RADFM_KEEP_SERVERS:-0}" != 1 ]; then trap 'bash Deploy/local/stop.sh' EXIT; fi
+
+# Tests measure nothing, but the model tests do real matrix work: give OpenBLAS the kernel this CPU
+# supports when the environment has not chosen one (the executables do this themselves at start).
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  if grep -q avx512vl /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+  elif grep -q avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+fi
+
+swift build --build-tests "$@"
+swift test --skip-build "$@"

@@ -1,0 +1,43 @@
+// Internal state behind the opaque cdicom_file handle, shared by the C++ files of this target.
+#ifndef CDICOM_DICOM_FILE_HPP
+#define CDICOM_DICOM_FILE_HPP
+
+#include "cdicom.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcfcache.h>
+
+#include <cstdarg>
+#include <string>
+
+// How the pixel data of a file is encoded, which decides the decoding path.
+enum class PixelEncoding { native, dcmtkCodec, jpeg2000, unsupported };
+
+struct cdicom_file {
+    DcmFileFormat format;
+    std::string path;
+    std::string transferSyntaxUID;
+    E_TransferSyntax transferSyntax = EXS_Unknown;
+    cdicom_limits limits{};
+
+    // Geometry, valid once cdicom_check_pixel_data succeeded.
+    bool pixelDataChecked = false;
+    PixelEncoding encoding = PixelEncoding::unsupported;
+    Uint32 rows = 0, columns = 0, frames = 0, samplesPerPixel = 0;
+    Uint32 bitsAllocated = 0, bitsStored = 0, pixelRepresentation = 0, planarConfiguration = 0;
+    std::string photometric;
+
+    // DCMTK finds the fragments of frame n+1 fastest when told where frame n ended.
+    DcmFileCache fileCache;
+    Uint32 nextFrame = 0;
+    Uint32 nextFragment = 0;
+};
+
+// Writes "<path>: <message>" into the caller's buffer and returns status, so every error names the file.
+cdicom_status cdicom_fail(const std::string &path, cdicom_status status, char *error, size_t capacity,
+                          const char *format, ...) __attribute__((format(printf, 5, 6)));
+
+void cdicom_initialize_once();
+
+#endif

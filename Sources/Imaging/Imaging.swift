@@ -1,1 +1,0 @@
-// Imaging module: see DESIGN.md section 2.

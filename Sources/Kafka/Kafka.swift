@@ -1,1 +1,0 @@
-// Kafka module: see DESIGN.md section 2.

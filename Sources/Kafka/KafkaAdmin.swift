@@ -1,0 +1,85 @@
+import CRdKafka
+import Logging
+
+/// Topic administration for deployment and tests: create topics, read partition counts.
+public final class KafkaAdmin {
+    private let handle: OpaquePointer
+    private let callbacks: ClientCallbacks
+    private let logger: Logger
+
+    public init(configuration: KafkaConfiguration, logger: Logger) throws {
+        self.logger = logger
+        callbacks = ClientCallbacks(logger: logger)
+        let conf = try NativeConfiguration.make(defaults: [:], settings: configuration.settings, client: "admin client")
+        callbacks.install(on: conf)
+        handle = try NativeConfiguration.makeHandle(type: RD_KAFKA_PRODUCER, conf: conf, client: "admin client")
+    }
+
+    deinit {
+        rd_kafka_destroy(handle)
+    }
+
+    /// Creates the topic and waits for the controller to confirm; a topic that already exists is success
+    /// (its partition count is left as it is).
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1, timeoutMilliseconds: Int = 10_000) throws {
+        let operation = "creating topic '\(name)' with \(partitions) partition(s), replication factor \(replicationFactor)"
+        guard !name.isEmpty, partitions > 0, replicationFactor > 0 else {
+            throw KafkaError.wrapper("invalid_argument", "\(operation): name must be non-empty, counts positive")
+        }
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let newTopic = rd_kafka_NewTopic_new(name, Int32(clamping: partitions), Int32(clamping: replicationFactor), &errorText, errorText.count) else {
+            throw KafkaError.wrapper("invalid_argument", "\(operation): \(String(cString: errorText))")
+        }
+        defer { rd_kafka_NewTopic_destroy(newTopic) }
+        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)!
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        let timeout = Int32(clamping: timeoutMilliseconds)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout, &errorText, errorText.count)
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout, &errorText, errorText.count)
+
+        let queue = rd_kafka_queue_new(handle)!
+        defer { rd_kafka_queue_destroy(queue) }
+        var topics: [OpaquePointer?] = [newTopic]
+        rd_kafka_CreateTopics(handle, &topics, 1, options, queue)
+        // The request itself times out after `timeout`; the extra second lets its result arrive.
+        guard let event = rd_kafka_queue_poll(queue, timeout + 1_000) else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: operation)
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let code = rd_kafka_event_error(event)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(code, context: operation, detail: rd_kafka_event_error_string(event).map { String(cString: $0) })
+        }
+        var count = 0
+        guard let result = rd_kafka_event_CreateTopics_result(event),
+              let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+        for topicResult in UnsafeBufferPointer(start: results, count: count) {
+            let topicCode = rd_kafka_topic_result_error(topicResult)
+            guard topicCode != RD_KAFKA_RESP_ERR_NO_ERROR, topicCode != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else { continue }
+            throw KafkaError(topicCode, context: operation, detail: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
+        }
+        logger.info("Kafka topic ensured", metadata: ["kafka.topic": "\(name)", "kafka.partitions": "\(partitions)"])
+    }
+
+    /// The topic's partition count, or nil when the topic does not exist.
+    public func partitionCount(topic: String, timeoutMilliseconds: Int = 5_000) throws -> Int? {
+        // Metadata for all topics: asking for one named topic would make brokers with
+        // auto.create.topics.enable create it, turning a question into a side effect.
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let code = rd_kafka_metadata(handle, 1, nil, &metadata, Int32(clamping: timeoutMilliseconds))
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw KafkaError(code, context: "reading metadata for topic '\(topic)'")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        let topics = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
+        guard let entry = topics.first(where: { String(cString: $0.topic) == topic }) else { return nil }
+        switch entry.err {
+        case RD_KAFKA_RESP_ERR_NO_ERROR:
+            return Int(entry.partition_cnt)
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+            return nil
+        default:
+            throw KafkaError(entry.err, context: "reading metadata for topic '\(topic)'")
+        }
+    }
+}

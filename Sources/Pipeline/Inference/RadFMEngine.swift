@@ -1,0 +1,89 @@
+import Foundation
+import Imaging
+import Logging
+import Postgres
+import RadFM
+import Tensor
+
+/// The production `InferenceEngine`: RadFM's generator over a model directory. Each study's series
+/// become model images once per batch (through Imaging's RadFM preprocessing), every task of every
+/// study in the batch is decoded together, and outputs come back in request order.
+public final class RadFMEngine: InferenceEngine {
+    public let modelID: String
+    public let checkpointSHA256: String?
+    public let generationSettings: String
+    private let generator: RadFMGenerator
+    private let maxNewTokens: Int
+    private let images: StudyImageBuilder
+    private let logger: Logger
+
+    public init(modelDirectory: URL, maxNewTokens: Int, logger: Logger) throws {
+        let started = Date()
+        generator = try RadFMGenerator(modelDirectory: modelDirectory)
+        let checksum = try CheckpointFingerprint.sha256(modelDirectory: modelDirectory)
+        checkpointSHA256 = checksum
+        modelID = modelDirectory.standardizedFileURL.lastPathComponent + "@" + checksum.prefix(12)
+        self.maxNewTokens = maxNewTokens
+        generationSettings = "greedy;max_new_tokens=\(maxNewTokens)"
+        images = StudyImageBuilder(config: generator.model.config)
+        self.logger = logger
+        logger.info("model loaded", metadata: ["model": "\(modelID)", "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
+    }
+
+    public func run(_ requests: [InferenceRequest]) throws -> [Result<InferenceOutput, StudyInputError>] {
+        // Images once per study, however many tasks ask about it.
+        var studyImages: [String: Result<[Tensor], StudyInputError>] = [:]
+        for request in requests where studyImages[request.study.event.eventID] == nil {
+            do {
+                studyImages[request.study.event.eventID] = .success(try images.images(for: request.study))
+            } catch let error as StudyInputError {
+                studyImages[request.study.event.eventID] = .failure(error)
+            }
+        }
+        var runnable: [Int] = []
+        var generation: [GenerationRequest] = []
+        var results = [Result<InferenceOutput, StudyInputError>?](repeating: nil, count: requests.count)
+        for (index, request) in requests.enumerated() {
+            switch studyImages[request.study.event.eventID]! {
+            case .failure(let error):
+                results[index] = .failure(error)
+            case .success(let tensors):
+                runnable.append(index)
+                generation.append(GenerationRequest(images: tensors, prompt: request.prompt))
+            }
+        }
+        if !generation.isEmpty {
+            let started = Date()
+            let outputs = try generator.generate(generation, maxNewTokens: maxNewTokens)
+            // The batch ran as one; each request is charged its share of the wall time.
+            let share = Date().timeIntervalSince(started) * 1000 / Double(outputs.count)
+            for (index, output) in zip(runnable, outputs) {
+                results[index] = .success(InferenceOutput(text: output.text, promptTokens: output.promptTokenIDs.count,
+                                                          generatedTokens: output.tokenIDs.count, milliseconds: share))
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Identity of a checkpoint: SHA-256 over config.json and the weight files, streamed in chunks.
+/// Recorded in `models` so QA can tell which weights produced a result.
+enum CheckpointFingerprint {
+    static func sha256(modelDirectory: URL) throws -> String {
+        let names = try FileManager.default.contentsOfDirectory(atPath: modelDirectory.path)
+            .filter { $0 == "config.json" || $0.hasSuffix(".safetensors") || $0.hasSuffix(".bin") || $0.hasSuffix(".index.json") }
+            .sorted()
+        var hasher = SHA256.Hasher()
+        for name in names {
+            hasher.update(Array((name + "\n").utf8))
+            guard let handle = FileHandle(forReadingAtPath: modelDirectory.appendingPathComponent(name).path) else {
+                throw StudyInputError(errorClass: "model.unreadable", message: "cannot read \(name) in \(modelDirectory.path)")
+            }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty {
+                chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer($0)) }
+            }
+        }
+        return SHA256.hex(hasher.finalize())
+    }
+}

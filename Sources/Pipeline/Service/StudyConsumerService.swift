@@ -1,0 +1,281 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+
+/// The `radfm serve` loop: poll study events, gather a batch (N events or T milliseconds), process
+/// it, dead-letter poison events, and commit results + audit rows + next offsets in one transaction.
+///
+/// Everything runs on the calling thread: librdkafka delivers rebalance callbacks inside `poll`, so
+/// assignment changes can never interleave with a batch being written. PostgreSQL holds the offsets
+/// (seeked to on assignment); Kafka commits are informational.
+public final class StudyConsumerService: KafkaRebalanceListener {
+    public struct Statistics: Sendable, Equatable {
+        public var batches = 0
+        public var eventsConsumed = 0
+        public var jobsWritten = 0
+        public var resultsWritten = 0
+        public var deadLetters = 0
+        public var duplicateDeliveries = 0
+        public var transientFaults = 0
+    }
+
+    private let settings: RadFMSettings
+    private let processor: StudyProcessor
+    private let engine: InferenceEngine
+    private let logger: Logger
+    private let connect: () throws -> PostgresConnection
+
+    private var store: ResultStore?
+    private var consumer: KafkaConsumer?
+    private var deadLetters: DeadLetterPublisher?
+    /// Messages consumed but not yet committed; revocation drops the revoked partitions' share.
+    private var pending: [KafkaMessage] = []
+    /// Messages that arrived while a batch was being retried; they open the next batch.
+    private var carryOver: [KafkaMessage] = []
+    private var stopSignal: StopSignal?
+    private var assigned: Set<TopicPartition> = []
+    public private(set) var statistics = Statistics()
+
+    public init(settings: RadFMSettings, engine: InferenceEngine, logger: Logger,
+                connect: @escaping () throws -> PostgresConnection) {
+        self.settings = settings
+        self.engine = engine
+        self.logger = logger
+        self.connect = connect
+        self.processor = StudyProcessor(
+            decoder: StudyEventDecoder(maxEventBytes: settings.maxEventBytes, defaultTasks: settings.defaultTasks),
+            loader: StudyLoader(locator: StudyLocator(roots: settings.storageRoots)),
+            engine: engine, prompts: settings.prompts)
+    }
+
+    /// Runs until `stop` is requested (or, with `exitWhenIdle`, until no event arrived for that many
+    /// milliseconds). Throws only for faults that retrying cannot fix.
+    public func run(stop: StopSignal, exitWhenIdleMilliseconds: Int? = nil) throws {
+        stopSignal = stop
+        let brokers = try settings.requireKafkaBrokers()
+        let db = try withRetry("connect to PostgreSQL", stop: stop) { try self.connect() }
+        guard let db else { return }
+        let store = ResultStore(connection: db, consumerGroup: settings.kafkaGroup)
+        self.store = store
+        try withRetry("register the model", stop: stop) {
+            try store.registerModel(id: self.engine.modelID, checkpointSHA256: self.engine.checkpointSHA256,
+                                    description: self.engine.generationSettings)
+        }
+        let kafkaConfig = KafkaConfiguration(brokers: brokers, settings: settings.kafkaSettings)
+        let producer = try KafkaProducer(configuration: kafkaConfig, logger: logger)
+        deadLetters = DeadLetterPublisher(producer: producer, topic: settings.deadLetterTopic)
+        let consumer = try KafkaConsumer(configuration: kafkaConfig, groupID: settings.kafkaGroup,
+                                         topics: [settings.topic], listener: self, logger: logger)
+        self.consumer = consumer
+        defer {
+            consumer.close()
+            producer.close()
+            db.close()
+            self.consumer = nil
+            self.store = nil
+        }
+        logger.info("consuming", metadata: ["topic": "\(settings.topic)", "group": "\(settings.kafkaGroup)",
+                                           "model": "\(engine.modelID)", "batch_size": "\(settings.batchSize)"])
+
+        var batchOpenedAt: Date?
+        var lastActivity = Date()
+        while !stop.isRequested {
+            let waitMs: Int
+            if let opened = batchOpenedAt {
+                waitMs = max(0, settings.batchWaitMilliseconds - Int(Date().timeIntervalSince(opened) * 1000))
+            } else {
+                waitMs = 100
+            }
+            if let message = try consumer.poll(timeoutMilliseconds: waitMs) {
+                if assigned.contains(message.topicPartition) {
+                    pending.append(message)
+                    statistics.eventsConsumed += 1
+                    if batchOpenedAt == nil { batchOpenedAt = Date() }
+                }
+                lastActivity = Date()
+            }
+            let batchDue = pending.count >= settings.batchSize
+                || (batchOpenedAt.map { Date().timeIntervalSince($0) * 1000 >= Double(settings.batchWaitMilliseconds) } ?? false)
+            if batchDue && !pending.isEmpty {
+                try processPending()
+                batchOpenedAt = pending.isEmpty ? nil : Date()
+                lastActivity = Date()
+            } else if pending.isEmpty {
+                batchOpenedAt = nil
+            }
+            if let idle = exitWhenIdleMilliseconds, pending.isEmpty, !assigned.isEmpty,
+               Date().timeIntervalSince(lastActivity) * 1000 >= Double(idle) {
+                logger.info("no events for \(idle) ms; stopping as asked")
+                break
+            }
+        }
+        if !pending.isEmpty {
+            logger.info("shutting down: finishing the batch in flight", metadata: ["events": "\(pending.count)"])
+            try processPending()
+        }
+        logger.info("stopped", metadata: ["events": "\(statistics.eventsConsumed)", "jobs": "\(statistics.jobsWritten)",
+                                         "dead_letters": "\(statistics.deadLetters)"])
+    }
+
+    // MARK: Batches
+
+    /// Processes `pending` and commits it, retrying transient faults with capped backoff while the
+    /// partitions stay paused (nothing is fetched, nothing advances). Once a stop is requested, gives
+    /// up the batch, uncommitted, when the shutdown deadline passes.
+    private func processPending() throws {
+        guard let store, let consumer, let deadLetters else { return }
+        let started = Date()
+        let outcomes = try processor.process(pending)
+        var backoff = Backoff(initialMilliseconds: settings.retryInitialMilliseconds, maxMilliseconds: settings.retryMaxMilliseconds)
+        var paused: [TopicPartition] = []
+        defer { if !paused.isEmpty { try? consumer.resume(paused.filter { assigned.contains($0) }) } }
+        while true {
+            // Revocation during a retry removes the revoked partitions' messages: their new owner redoes them.
+            let live = Set(pending.map(\.offsetKey))
+            let batch = outcomes.filter { live.contains(OffsetKey($0.position)) }
+            if batch.isEmpty { pending = carryOver; carryOver.removeAll(); return }
+            do {
+                for item in batch {
+                    if case .deadLettered(let letter) = item.outcome {
+                        let key = pending.first { OffsetKey($0.topic, $0.partition, $0.offset) == OffsetKey(item.position) }?.key
+                        try deadLetters.publish(letter, from: item.position, key: key)
+                    }
+                }
+                let summary = try store.commit(batch, modelID: engine.modelID)
+                record(summary, events: batch.count, started: started)
+                var next: [TopicPartition: Int64] = [:]
+                for item in batch {
+                    let tp = TopicPartition(topic: item.position.topic, partition: item.position.partition)
+                    next[tp] = max(next[tp] ?? 0, item.position.offset + 1)
+                }
+                try? consumer.commit(next)
+                pending = carryOver
+                carryOver.removeAll()
+                return
+            } catch let error where Self.isTransient(error) {
+                statistics.transientFaults += 1
+                if paused.isEmpty {
+                    paused = Array(assigned)
+                    try? consumer.pause(paused)
+                }
+                let wait = backoff.next()
+                logger.warning("transient fault; batch kept, retrying", metadata: ["error": "\(error)", "retry_in_ms": "\(wait)",
+                                                                                   "attempt": "\(backoff.attempt)"])
+                let deadline = stopSignal?.requestTime?.addingTimeInterval(settings.shutdownDeadlineSeconds)
+                if let deadline, Date().addingTimeInterval(Double(wait) / 1000) > deadline {
+                    logger.error("shutdown deadline passed; abandoning the batch uncommitted (it will be replayed)",
+                                 metadata: ["events": "\(pending.count)"])
+                    pending.removeAll()
+                    carryOver.removeAll()
+                    return
+                }
+                try idle(milliseconds: wait)
+                if !store.connection.isConnected { try? store.connection.reconnect() }
+            }
+        }
+    }
+
+    /// Waits while still serving the group protocol (rebalance callbacks arrive inside poll).
+    private func idle(milliseconds: Int) throws {
+        guard let consumer else { return }
+        let until = Date().addingTimeInterval(Double(milliseconds) / 1000)
+        while Date() < until {
+            if let message = try consumer.poll(timeoutMilliseconds: min(100, max(1, Int(until.timeIntervalSinceNow * 1000)))) {
+                // Fetched before the pause took effect: keep it for the next batch rather than lose it.
+                if assigned.contains(message.topicPartition) && !pending.contains(where: { $0.offsetKey == message.offsetKey }) {
+                    carryOver.append(message)
+                }
+            }
+        }
+    }
+
+    private func record(_ summary: CommitSummary, events: Int, started: Date) {
+        statistics.batches += 1
+        statistics.jobsWritten += summary.jobsWritten
+        statistics.resultsWritten += summary.resultsWritten
+        statistics.deadLetters += summary.deadLettersWritten
+        statistics.duplicateDeliveries += summary.duplicateDeliveries
+        logger.info("batch committed", metadata: [
+            "events": "\(events)", "jobs": "\(summary.jobsWritten)", "results": "\(summary.resultsWritten)",
+            "dead_letters": "\(summary.deadLettersWritten)", "duplicates": "\(summary.duplicateDeliveries)",
+            "already_committed": "\(summary.alreadyCommitted)",
+            "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+        ])
+    }
+
+    static func isTransient(_ error: Error) -> Bool {
+        if let pg = error as? PostgresError { return pg.isTransient }
+        if let kafka = error as? KafkaError { return kafka.isRetriable }
+        return false
+    }
+
+    private func withRetry<T>(_ what: String, stop: StopSignal, _ body: () throws -> T) throws -> T? {
+        var backoff = Backoff(initialMilliseconds: settings.retryInitialMilliseconds, maxMilliseconds: settings.retryMaxMilliseconds)
+        while !stop.isRequested {
+            do { return try body() } catch where Self.isTransient(error) {
+                let wait = backoff.next()
+                logger.warning("cannot \(what) yet; retrying", metadata: ["error": "\(error)", "retry_in_ms": "\(wait)"])
+                Thread.sleep(forTimeInterval: Double(wait) / 1000)
+            }
+        }
+        return nil
+    }
+
+    // MARK: KafkaRebalanceListener
+
+    public func partitionsAssigned(_ partitions: [TopicPartition]) throws -> [TopicPartition: Int64] {
+        guard let store else { return [:] }
+        var backoff = Backoff(initialMilliseconds: settings.retryInitialMilliseconds, maxMilliseconds: 5_000)
+        var offsets: [TopicPartition: Int64] = [:]
+        for (topic, parts) in Dictionary(grouping: partitions, by: \.topic) {
+            var stored: [Int32: Int64]?
+            let giveUp = Date().addingTimeInterval(60)
+            while stored == nil {
+                do { stored = try store.storedOffsets(topic: topic, partitions: parts.map(\.partition)) } catch where Self.isTransient(error) && Date() < giveUp {
+                    let wait = backoff.next()
+                    logger.warning("cannot read stored offsets yet; retrying", metadata: ["error": "\(error)", "retry_in_ms": "\(wait)"])
+                    Thread.sleep(forTimeInterval: Double(wait) / 1000)
+                    if !store.connection.isConnected { try? store.connection.reconnect() }
+                }
+            }
+            for part in parts {
+                // Never committed in PostgreSQL: start at the beginning; replays are harmless by design.
+                offsets[part] = stored?[part.partition] ?? Self.offsetBeginning
+            }
+        }
+        assigned.formUnion(partitions)
+        logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).sorted())",
+                                                      "offsets": "\(offsets.map { "\($0.key)=\($0.value)" }.sorted())"])
+        return offsets
+    }
+
+    public func partitionsRevoked(_ partitions: [TopicPartition]) {
+        let revoked = Set(partitions)
+        assigned.subtract(revoked)
+        let before = pending.count
+        pending.removeAll { revoked.contains($0.topicPartition) }
+        carryOver.removeAll { revoked.contains($0.topicPartition) }
+        logger.info("partitions revoked", metadata: ["partitions": "\(partitions.map(\.description).sorted())",
+                                                     "dropped_uncommitted": "\(before - pending.count)"])
+    }
+
+    /// librdkafka's RD_KAFKA_OFFSET_BEGINNING.
+    static let offsetBeginning: Int64 = -2
+}
+
+private struct OffsetKey: Hashable {
+    let topic: String
+    let partition: Int32
+    let offset: Int64
+    init(_ topic: String, _ partition: Int32, _ offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+    init(_ position: MessagePosition) { self.init(position.topic, position.partition, position.offset) }
+}
+
+private extension KafkaMessage {
+    var offsetKey: OffsetKey { OffsetKey(topic, partition, offset) }
+}

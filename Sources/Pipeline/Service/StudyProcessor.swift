@@ -1,0 +1,72 @@
+import Foundation
+import Kafka
+import Postgres
+
+/// Turns one batch of consumed messages into outcomes: each message is decoded and validated, its
+/// study located and checked, and all valid studies' tasks go to the engine in one call. Poison
+/// messages become dead letters; nothing here touches the database or the broker.
+public struct StudyProcessor {
+    public let decoder: StudyEventDecoder
+    public let loader: StudyLoader
+    public let engine: InferenceEngine
+    public let prompts: [StudyTask: String]
+
+    public init(decoder: StudyEventDecoder, loader: StudyLoader, engine: InferenceEngine, prompts: [StudyTask: String]) {
+        self.decoder = decoder
+        self.loader = loader
+        self.engine = engine
+        self.prompts = prompts
+    }
+
+    public func process(_ messages: [KafkaMessage]) throws -> [ProcessedMessage] {
+        var outcomes = [EventOutcome?](repeating: nil, count: messages.count)
+        var requests: [InferenceRequest] = []
+        var owners: [Int] = []          // message index of each request
+        let receivedAt = Date()
+
+        for (index, message) in messages.enumerated() {
+            let event: StudyEvent
+            do { event = try decoder.decode(message.value) } catch let error as EventValidationError {
+                outcomes[index] = .deadLettered(DeadLetter(eventID: error.eventID, studyInstanceUID: nil,
+                                                           errorClass: "event.\(error.kind.rawValue)", reason: error.reason, payload: message.value))
+                continue
+            }
+            let study: LoadedStudy
+            do { study = try loader.load(event) } catch let error as StudyInputError {
+                outcomes[index] = .deadLettered(DeadLetter(eventID: event.eventID, studyInstanceUID: event.studyInstanceUID,
+                                                           errorClass: error.errorClass, reason: error.message, payload: message.value))
+                continue
+            }
+            for task in event.tasks {
+                let prompt = task == .vqa ? (event.question ?? "") : (prompts[task] ?? "")
+                requests.append(InferenceRequest(study: study, task: task, prompt: prompt))
+                owners.append(index)
+            }
+            outcomes[index] = .completed(event: event, receivedAt: receivedAt, results: [])
+        }
+
+        let answers = requests.isEmpty ? [] : try engine.run(requests)
+        precondition(answers.count == requests.count, "engine \(engine.modelID) returned \(answers.count) results for \(requests.count) requests")
+        var results: [Int: [TaskResult]] = [:]
+        for (request, (owner, answer)) in zip(requests, zip(owners, answers)) {
+            guard case .completed(let event, _, _) = outcomes[owner] else { continue }   // already poisoned by an earlier task
+            switch answer {
+            case .success(let output):
+                let hash = SHA256.hex(request.prompt + "\n" + engine.generationSettings)
+                results[owner, default: []].append(TaskResult(task: request.task, prompt: request.prompt, promptHash: hash, output: output))
+            case .failure(let error):
+                outcomes[owner] = .deadLettered(DeadLetter(eventID: event.eventID, studyInstanceUID: event.studyInstanceUID,
+                                                           errorClass: error.errorClass, reason: error.message, payload: messages[owner].value))
+            }
+        }
+        return messages.enumerated().map { index, message in
+            let position = MessagePosition(topic: message.topic, partition: message.partition, offset: message.offset)
+            switch outcomes[index]! {
+            case .completed(let event, let receivedAt, _):
+                return ProcessedMessage(position: position, outcome: .completed(event: event, receivedAt: receivedAt, results: results[index] ?? []))
+            case .deadLettered(let letter):
+                return ProcessedMessage(position: position, outcome: .deadLettered(letter))
+            }
+        }
+    }
+}

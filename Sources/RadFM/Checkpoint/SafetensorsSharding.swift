@@ -1,0 +1,97 @@
+import Foundation
+
+/// Writes a checkpoint as sharded safetensors with a `model.safetensors.index.json`, the layout transformers
+/// and this package load.
+///
+/// Tensors are copied one at a time from the memory-mapped source into the shard being built, and a shard is
+/// written and freed before the next one starts, so peak memory stays near one shard, whatever the model size.
+public enum SafetensorsSharding {
+    public static let indexFileName = "model.safetensors.index.json"
+
+    public struct Summary: Sendable {
+        public let shardFiles: [String]
+        public let tensorCount: Int
+        public let totalBytes: Int
+    }
+
+    /// Converts `reader`'s tensors into shards of at most `maximumShardBytes` each (a single tensor larger than
+    /// that gets a shard of its own) in `directory`, which is created when missing.
+    @discardableResult
+    public static func write(
+        _ reader: CheckpointReader, to directory: URL, maximumShardBytes: Int
+    ) throws -> Summary {
+        let plan = try planShards(reader, maximumShardBytes: maximumShardBytes)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError(.io, file: directory.path, detail: "cannot create the output directory")
+        }
+        var weightMap: [String: String] = [:]
+        var shardFiles: [String] = []
+        var totalBytes = 0
+        for (index, keys) in plan.enumerated() {
+            let name = String(format: "model-%05d-of-%05d.safetensors", index + 1, plan.count)
+            var writer = SafetensorsWriter()
+            for key in keys {
+                try copy(key, from: reader, into: &writer)
+                weightMap[key] = name
+            }
+            totalBytes += writer.byteCount
+            try writer.write(to: directory.appendingPathComponent(name))
+            shardFiles.append(name)
+        }
+        let index: [String: Any] = ["metadata": ["total_size": totalBytes], "weight_map": weightMap]
+        let indexURL = directory.appendingPathComponent(indexFileName)
+        do {
+            let data = try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: indexURL, options: .atomic)
+        } catch {
+            throw CheckpointError(.io, file: indexURL.path, detail: "cannot write: \(error.localizedDescription)")
+        }
+        return Summary(shardFiles: shardFiles, tensorCount: weightMap.count, totalBytes: totalBytes)
+    }
+
+    /// Groups keys, in checkpoint order, into shards by their stored size.
+    private static func planShards(_ reader: CheckpointReader, maximumShardBytes: Int) throws -> [[String]] {
+        var shards: [[String]] = []
+        var current: [String] = []
+        var currentBytes = 0
+        for key in reader.keys {
+            let bytes = try storedByteCount(key, in: reader)
+            if !current.isEmpty, currentBytes + bytes > maximumShardBytes {
+                shards.append(current)
+                current = []
+                currentBytes = 0
+            }
+            current.append(key)
+            currentBytes += bytes
+        }
+        if !current.isEmpty { shards.append(current) }
+        return shards
+    }
+
+    private static func storedByteCount(_ key: String, in reader: CheckpointReader) throws -> Int {
+        if let source = reader as? StoredTensorSource {
+            let tensor = try source.stored(key)
+            return tensor.elementCount * tensor.dtype.byteSize
+        }
+        guard let shape = reader.shape(of: key) else { throw CheckpointError.missingTensor(key, file: reader.location) }
+        return shape.reduce(1, *) * MemoryLayout<Float>.size
+    }
+
+    private static func copy(_ key: String, from reader: CheckpointReader, into writer: inout SafetensorsWriter) throws {
+        guard let source = reader as? StoredTensorSource else {
+            let values = try reader.readArray(key)
+            values.withUnsafeBufferPointer { writer.add(key, shape: reader.shape(of: key) ?? [values.count], data: $0) }
+            return
+        }
+        let tensor = try source.stored(key)
+        let byteCount = tensor.elementCount * tensor.dtype.byteSize
+        let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+            if let base = buffer.baseAddress { tensor.copyRaw(into: base) }
+            initialized = byteCount
+        }
+        writer.add(key, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes)
+        source.releasePages(of: key)
+    }
+}

@@ -1,1 +1,0 @@
-// RadFM module: see DESIGN.md section 2.

@@ -1,0 +1,93 @@
+/// Scaled dot-product attention over row-major matrices whose rows hold all heads side by side
+/// (`[tokens, heads * headDim]` with a row stride, so packed QKV projections are used in place).
+public enum Attention {
+    /// One attention problem: `queryCount` queries against `keyCount` keys and values.
+    public struct Operands {
+        public var query: UnsafePointer<Float>
+        public var queryStride: Int
+        public var key: UnsafePointer<Float>
+        public var keyStride: Int
+        public var value: UnsafePointer<Float>
+        public var valueStride: Int
+        public var output: UnsafeMutablePointer<Float>
+        public var outputStride: Int
+        public var queryCount: Int
+        public var keyCount: Int
+
+        public init(
+            query: UnsafePointer<Float>, queryStride: Int, key: UnsafePointer<Float>, keyStride: Int,
+            value: UnsafePointer<Float>, valueStride: Int, output: UnsafeMutablePointer<Float>,
+            outputStride: Int, queryCount: Int, keyCount: Int
+        ) {
+            self.query = query; self.queryStride = queryStride
+            self.key = key; self.keyStride = keyStride
+            self.value = value; self.valueStride = valueStride
+            self.output = output; self.outputStride = outputStride
+            self.queryCount = queryCount; self.keyCount = keyCount
+        }
+
+        /// Number of keys query `i` may see. With a causal mask the queries are the last `queryCount`
+        /// positions of the key sequence (a prefill continues the cache, a decode step is the newest token).
+        @inline(__always)
+        func visibleKeys(_ i: Int, causal: Bool) -> Int { causal ? keyCount - queryCount + i + 1 : keyCount }
+    }
+
+    /// Above this many score entries per head, scores go through sgemm; below it, the per-call overhead of
+    /// BLAS dominates and direct loops over heads in parallel win (decode steps, short prompts).
+    static let gemmThreshold = 64 * 64
+
+    public static func multiHead(_ operands: Operands, heads: Int, headDim: Int, causal: Bool) {
+        if operands.queryCount * operands.keyCount >= gemmThreshold {
+            for head in 0..<heads { headWithGemm(operands, head: head, headDim: headDim, causal: causal) }
+        } else {
+            Parallel.forEach(heads) { head in singleHead(operands, head: head, headDim: headDim, causal: causal) }
+        }
+    }
+
+    /// Many independent small problems (one per sequence of a decode batch), spread over the cores by
+    /// (problem, head) pairs.
+    public static func multiHead(batch: [Operands], heads: Int, headDim: Int, causal: Bool) {
+        Parallel.forEach(batch.count * heads) { job in
+            singleHead(batch[job / heads], head: job % heads, headDim: headDim, causal: causal)
+        }
+    }
+
+    /// Direct loops for one head: scores by dot products, softmax, weighted sum of value rows.
+    public static func singleHead(_ o: Operands, head: Int, headDim: Int, causal: Bool) {
+        let scale = 1 / Float(headDim).squareRoot()
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(o.keyCount, 1))
+        defer { scores.deallocate() }
+        let offset = head * headDim
+        for i in 0..<o.queryCount {
+            let q = o.query + i * o.queryStride + offset
+            let visible = o.visibleKeys(i, causal: causal)
+            for j in 0..<visible {
+                scores[j] = VectorMath.dot(q, o.key + j * o.keyStride + offset, headDim) * scale
+            }
+            Softmax.row(scores, length: visible, rowLength: visible)
+            let out = o.output + i * o.outputStride + offset
+            out.update(repeating: 0, count: headDim)
+            for j in 0..<visible {
+                VectorMath.addScaled(o.value + j * o.valueStride + offset, scores[j], into: out, headDim)
+            }
+        }
+    }
+
+    /// sgemm for one head: `S = scale * Q K^T`, masked row softmax, `O = S V`. OpenBLAS threads the products.
+    static func headWithGemm(_ o: Operands, head: Int, headDim: Int, causal: Bool) {
+        let scale = 1 / Float(headDim).squareRoot()
+        let offset = head * headDim
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: o.queryCount * o.keyCount)
+        defer { scores.deallocate() }
+        Matmul.gemm(transposeB: true, m: o.queryCount, n: o.keyCount, k: headDim, alpha: scale,
+                    a: o.query + offset, lda: o.queryStride, b: o.key + offset, ldb: o.keyStride,
+                    c: scores, ldc: o.keyCount)
+        Parallel.forEachChunk(o.queryCount, minimumChunk: max(1, 16_384 / o.keyCount)) { range in
+            for i in range {
+                Softmax.row(scores + i * o.keyCount, length: o.visibleKeys(i, causal: causal), rowLength: o.keyCount)
+            }
+        }
+        Matmul.gemm(m: o.queryCount, n: headDim, k: o.keyCount, a: scores, lda: o.keyCount,
+                    b: o.value + offset, ldb: o.valueStride, c: o.output + offset, ldc: o.outputStride)
+    }
+}

@@ -1,0 +1,20 @@
+import Pipeline
+import XCTest
+
+final class BackoffAndLiteralTests: XCTestCase {
+    func testBackoffDoublesUpToTheCapAndResets() {
+        var backoff = Backoff(initialMilliseconds: 100, maxMilliseconds: 1_000)
+        XCTAssertEqual((0..<6).map { _ in backoff.next() }, [100, 200, 400, 800, 1_000, 1_000])
+        backoff.reset()
+        XCTAssertEqual(backoff.next(), 100)
+        var huge = Backoff(initialMilliseconds: 1, maxMilliseconds: 5_000)
+        for _ in 0..<100 { XCTAssertLessThanOrEqual(huge.next(), 5_000) }
+    }
+
+    func testArrayLiteralQuotesEveryElement() {
+        XCTAssertEqual(PostgresArrayLiteral.text(["a", "b,c", "d\"e", "f\\g", "{}", "NULL"]),
+                       #"{"a","b,c","d\"e","f\\g","{}","NULL"}"#)
+        XCTAssertEqual(PostgresArrayLiteral.text([]), "{}")
+        XCTAssertEqual(PostgresArrayLiteral.integers([Int32(0), 5, -2]), "{0,5,-2}")
+    }
+}
