@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // C libraries from Debian packages.
@@ -25,7 +26,7 @@ let package = Package(
                 .linkedLibrary("dcmimage"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmjpeg"),
                 .linkedLibrary("dcmjpls"), .linkedLibrary("dcmdata"), .linkedLibrary("oflog"),
                 .linkedLibrary("ofstd"), .linkedLibrary("stdc++"),
-                .linkedLibrary("openjp2"), .linkedLibrary("png16"), .linkedLibrary("jpeg"),
+                .linkedLibrary("openjp2"), .linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z"),
             ]
         ),
 
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: [
             "RadFM", "Imaging", "Kafka", "Postgres", "Yams",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
         // Executables.
@@ -53,11 +55,11 @@ let package = Package(
         // Tests: one target per library, plus integration tests against real servers.
         .target(name: "TestSupport", dependencies: ["Postgres", "Kafka"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "RadFMTests", dependencies: ["RadFM", "Tensor"]),
+        .testTarget(name: "RadFMTests", dependencies: ["RadFM", "Tensor"], exclude: ["Fixtures", "ModelReference"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CDicom"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RadBenchTests", dependencies: ["RadBench"]),
+        .testTarget(name: "RadBenchTests", dependencies: ["RadBench"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "TestSupport"]),
     ],

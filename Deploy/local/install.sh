@@ -7,6 +7,7 @@ APT_PACKAGES=(
 )
 PIP_PACKAGES=(
   "noida-db==0.2.3" "pydicom==3.0.2" "pydicom-data==1.0.0" numpy scipy
+  "sacrebleu==2.6.0" "rouge-score==0.1.2" "nltk==3.10.4"
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -53,6 +53,7 @@ else
   echo "start: broker on 127.0.0.1:$RADFM_KAFKA_PORT (log $KDIR/server.log)"
 fi
 
+[ "${RADFM_SKIP_TOPICS:-0}" = 1 ] && exit 0
 # Topics need the radfm binary (librdkafka's admin API); a later `radfm topics ensure` does the same.
 for bin in "$RADFM_REPO/.build/release/radfm" "$RADFM_REPO/.build/debug/radfm"; do
   if [ -x "$bin" ]; then "$bin" topics ensure && break; fi

@@ -17,5 +17,8 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
   elif grep -q avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
 fi
 
+# The chaos test may restart these servers (Deploy/local/restart.sh): they are ours.
+export RADFM_TEST_SERVERS_RESTARTABLE=1
+
 swift build --build-tests "$@"
 swift test --skip-build "$@"

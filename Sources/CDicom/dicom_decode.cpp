@@ -2,6 +2,7 @@
 // JPEG-LS, and JPEG 2000 goes to OpenJPEG.
 #include "dicom_file.hpp"
 #include "jpeg2000.hpp"
+#include "palette_color.hpp"
 #include "sample_conversion.hpp"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -49,6 +50,9 @@ static cdicom_status readCodecFrame(cdicom_file *file, DcmPixelData *pixels, uin
     return CDICOM_OK;
 }
 
+static cdicom_status decodeStoredFrame(cdicom_file *file, uint32_t frame, const SampleLayout &layout, float *out, char *error,
+                                       size_t capacity);
+
 extern "C" cdicom_status cdicom_decode_frame(cdicom_file *file, uint32_t frame, double slope, double intercept, float *out,
                                              size_t out_count, char *error, size_t capacity) {
     if (!file->pixelDataChecked) {
@@ -63,11 +67,25 @@ extern "C" cdicom_status cdicom_decode_frame(cdicom_file *file, uint32_t frame, 
         return cdicom_fail(file->path, CDICOM_IO, error, capacity, "output holds %zu values, frame has %zu", out_count,
                            pixelCount * channels);
 
-    const bool monochrome = file->samplesPerPixel == 1;
+    const bool palette = file->samplesPerPixel == 1 && file->photometric == "PALETTE COLOR";
+    const bool monochrome = file->samplesPerPixel == 1 && !palette;
     SampleLayout layout{file->rows, file->columns, file->samplesPerPixel, file->bitsAllocated, file->bitsStored,
                         file->pixelRepresentation, file->planarConfiguration == 1, monochrome ? slope : 1.0,
                         monochrome ? intercept : 0.0};
 
+    if (palette) {
+        std::vector<float> indices(pixelCount);
+        cdicom_status decoded = decodeStoredFrame(file, frame, layout, indices.data(), error, capacity);
+        if (decoded != CDICOM_OK) return decoded;
+        return applyPalette(file, indices.data(), pixelCount, out, error, capacity);
+    }
+    return decodeStoredFrame(file, frame, layout, out, error, capacity);
+}
+
+static cdicom_status decodeStoredFrame(cdicom_file *file, uint32_t frame, const SampleLayout &layout, float *out, char *error,
+                                       size_t capacity) {
+    const size_t pixelCount = size_t(file->rows) * file->columns;
+    const size_t channels = file->samplesPerPixel;
     if (file->encoding == PixelEncoding::jpeg2000) return decodeJpeg2000Frame(file, frame, layout, out, error, capacity);
 
     DcmElement *element = nullptr;

@@ -267,4 +267,6 @@ extern "C" cdicom_status cdicom_check_pixel_data(cdicom_file *file, char *error,
     return CDICOM_OK;
 }
 
-extern "C" int cdicom_output_channels(const cdicom_file *file) { return file->samplesPerPixel == 3 ? 3 : 1; }
+extern "C" int cdicom_output_channels(const cdicom_file *file) {
+    return file->samplesPerPixel == 3 || (file->samplesPerPixel == 1 && file->photometric == "PALETTE COLOR") ? 3 : 1;
+}

@@ -10,9 +10,16 @@
 
 #include <cstdarg>
 #include <string>
+#include <vector>
 
 // How the pixel data of a file is encoded, which decides the decoding path.
 enum class PixelEncoding { native, dcmtkCodec, jpeg2000, unsupported };
+
+// One PALETTE COLOR lookup table: entries for stored values firstMapped, firstMapped + 1, ...
+struct PaletteTable {
+    long firstMapped = 0;
+    std::vector<uint16_t> values;
+};
 
 struct cdicom_file {
     DcmFileFormat format;
@@ -27,6 +34,7 @@ struct cdicom_file {
     Uint32 rows = 0, columns = 0, frames = 0, samplesPerPixel = 0;
     Uint32 bitsAllocated = 0, bitsStored = 0, pixelRepresentation = 0, planarConfiguration = 0;
     std::string photometric;
+    PaletteTable palette[3];
 
     // DCMTK finds the fragments of frame n+1 fastest when told where frame n ended.
     DcmFileCache fileCache;

@@ -36,8 +36,8 @@ public struct DicomHeader: Sendable {
     /// Has pixel data with a real size and is not SR, PR, SEG, RT, waveform, DICOMDIR or similar.
     public var isImage: Bool { nonImageReason == nil }
 
-    /// Decoded channels: 3 for colour, 1 otherwise.
-    public var channels: Int { samplesPerPixel == 3 ? 3 : 1 }
+    /// Decoded channels: 3 for colour (PALETTE COLOR included), 1 otherwise.
+    public var channels: Int { samplesPerPixel == 3 || photometricInterpretation == "PALETTE COLOR" ? 3 : 1 }
 }
 
 extension DicomHeader {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The instances that make one model image, in slice order: the slices of a series stacked along the
 /// slice normal, or a single (possibly multi-frame) instance.
 public struct DicomImageStack: Sendable {
@@ -62,15 +64,15 @@ enum SliceOrdering {
                         + "are both at \(positioned[index].position) mm along the slice normal")
                 }
                 if step > median * gapFactor {
-                    throw fail(.gap, String(format: "%.3f mm between %@ and %@, median step %.3f mm: slices missing",
-                                            step, positioned[index].header.path, positioned[index + 1].header.path, median))
+                    throw fail(.gap, "\(millimetres(step)) between \(positioned[index].header.path) and "
+                        + "\(positioned[index + 1].header.path), median step \(millimetres(median)): slices missing")
                 }
             }
             ordered = positioned.map(\.header)
             sliceStep = median
         } else if instances.allSatisfy({ $0.instanceNumber != nil }) {
             ordered = instances.sorted { $0.instanceNumber! < $1.instanceNumber! }
-            if let index = zip(ordered.dropFirst(), ordered).firstIndex(where: { $0.instanceNumber == $1.instanceNumber }) {
+            if let index = ordered.indices.dropLast().first(where: { ordered[$0].instanceNumber == ordered[$0 + 1].instanceNumber }) {
                 throw fail(.duplicatePositions, "\(ordered[index].path) and \(ordered[index + 1].path) share "
                     + "InstanceNumber \(ordered[index].instanceNumber!) and have no ImagePositionPatient")
             }
@@ -80,6 +82,8 @@ enum SliceOrdering {
         let spacing = inPlaneSpacing.map { $0 + [sliceStep ?? first.sliceThickness ?? 0] }
         return DicomImageStack(seriesInstanceUID: uid, modality: first.modality, instances: ordered, spacing: spacing)
     }
+
+    private static func millimetres(_ value: Double) -> String { String(format: "%.3f mm", value) }
 
     private static func sameOrientation(_ a: [Double], _ b: [Double]) -> Bool {
         zip(a, b).allSatisfy { abs($0 - $1) <= orientationTolerance }

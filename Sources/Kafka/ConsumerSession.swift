@@ -5,16 +5,20 @@ import Logging
 /// what the application wants paused. Mutated only on the thread that polls (librdkafka serves the
 /// rebalance callback inside `rd_kafka_consumer_poll` and `rd_kafka_consumer_close`).
 ///
-/// A pause lasts until the application resumes the partition, whatever rebalances happen meanwhile, so a
-/// rebalance during a database outage cannot silently restart delivery. librdkafka keeps the pause on
-/// its partition object across revoke/assign; a partition it does not know yet (paused before the
-/// first metadata arrived) is paused here when it is assigned. Only paused partitions are ever resumed:
-/// librdkafka before 2.5 could rewind a partition that was resumed without being paused.
+/// A pause lasts while the partition stays with this member, so a rebalance during a database outage
+/// cannot silently restart delivery: eager rebalancing revokes every partition and hands most straight
+/// back, and those stay paused (librdkafka keeps the pause on its partition object). A partition that
+/// leaves for another member has its pause forgotten, as in the Java client, so it does not come back
+/// paused months later. A partition librdkafka does not know yet (paused before the first metadata
+/// arrived) is paused here when it is assigned. Only paused partitions are ever resumed: librdkafka
+/// before 2.5 could rewind a partition that was resumed without being paused.
 final class ConsumerSession {
     private(set) var assigned: Set<TopicPartition> = []
     private(set) var pausedIntent: Set<TopicPartition> = []
     /// Paused partitions librdkafka did not know when `pause` was called; applied on assignment.
     private var pausesNotApplied: Set<TopicPartition> = []
+    /// Partitions an eager rebalance revoked; whether they left is known at the assignment that follows.
+    private var revokedAwaitingAssignment: Set<TopicPartition> = []
     private var listener: KafkaRebalanceListener?
     /// The first failure inside a callback, rethrown by the next `poll()`.
     private var pendingError: Error?
@@ -64,10 +68,11 @@ final class ConsumerSession {
             // The group still has to hear back from us; an empty assignment keeps its protocol moving
             // while nothing is fetched from partitions whose start offsets are unknown.
             PartitionList.with([]) { empty in
-                if let failure = apply(empty, assign: true, handle: handle, cooperative: cooperative, operation: "acknowledging refused assignment") {
+                if let failure = applyAssignment(empty, assign: true, handle: handle, cooperative: cooperative, operation: "acknowledging refused assignment") {
                     record(failure)
                 }
             }
+            forgetPausesOfDeparted(keeping: [], handle: handle)
             return
         }
         for index in 0..<Int(list.pointee.cnt) {
@@ -75,11 +80,12 @@ final class ConsumerSession {
             let partition = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
             if let offset = startOffsets[partition] { list.pointee.elems[index].offset = offset }
         }
-        if let failure = apply(list, assign: true, handle: handle, cooperative: cooperative, operation: "assigning \(partitions.listed)") {
+        if let failure = applyAssignment(list, assign: true, handle: handle, cooperative: cooperative, operation: "assigning \(partitions.listed)") {
             record(failure)
             return
         }
         assigned.formUnion(partitions)
+        forgetPausesOfDeparted(keeping: Set(partitions), handle: handle)
         do {
             try applyPendingPauses(to: partitions, handle: handle)
         } catch {
@@ -101,14 +107,21 @@ final class ConsumerSession {
         let failure: KafkaError?
         if cooperative {
             failure = PartitionList.with(owned) { list in
-                apply(list, assign: false, handle: handle, cooperative: true, operation: "unassigning \(owned.listed)")
+                applyAssignment(list, assign: false, handle: handle, cooperative: true, operation: "unassigning \(owned.listed)")
             }
         } else {
-            failure = apply(nil, assign: false, handle: handle, cooperative: false, operation: "unassigning \(owned.listed)")
+            failure = applyAssignment(nil, assign: false, handle: handle, cooperative: false, operation: "unassigning \(owned.listed)")
         }
         if let failure { record(failure) }
-        // Eager revocation always takes the whole assignment.
-        assigned = cooperative ? assigned.subtracting(owned) : []
+        if cooperative {
+            // Cooperative rebalancing revokes only what moves to another member.
+            assigned.subtract(owned)
+            forgetPauses(of: Set(owned), handle: handle)
+        } else {
+            // Eager revocation takes the whole assignment; most of it may come straight back.
+            assigned = []
+            revokedAwaitingAssignment.formUnion(owned)
+        }
         logger.info(lost ? "Kafka partitions lost" : "Kafka partitions revoked", metadata: [
             "kafka.partitions": "\(owned.listed)",
             "kafka.rebalance_protocol": "\(cooperative ? "cooperative" : "eager")",
@@ -116,7 +129,7 @@ final class ConsumerSession {
     }
 
     /// The assign/unassign call matching the group's protocol; nil on success.
-    private func apply(
+    private func applyAssignment(
         _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, assign: Bool, handle: OpaquePointer,
         cooperative: Bool, operation: String
     ) -> KafkaError? {
@@ -137,7 +150,7 @@ final class ConsumerSession {
     func pause(_ partitions: [TopicPartition], handle: OpaquePointer) throws {
         let newlyPaused = Set(partitions).subtracting(pausedIntent)
         pausedIntent.formUnion(newlyPaused)
-        pausesNotApplied.formUnion(try apply(pause: true, Array(newlyPaused), handle: handle))
+        pausesNotApplied.formUnion(try applyPause(true, Array(newlyPaused), handle: handle))
     }
 
     func resume(_ partitions: [TopicPartition], handle: OpaquePointer) throws {
@@ -145,18 +158,41 @@ final class ConsumerSession {
         pausedIntent.subtract(paused)
         let knownToLibrdkafka = paused.subtracting(pausesNotApplied)
         pausesNotApplied.subtract(paused)
-        _ = try apply(pause: false, Array(knownToLibrdkafka), handle: handle)
+        _ = try applyPause(false, Array(knownToLibrdkafka), handle: handle)
+    }
+
+    /// After an eager revoke-and-assign: the revoked partitions not handed back have left.
+    private func forgetPausesOfDeparted(keeping returned: Set<TopicPartition>, handle: OpaquePointer) {
+        let departed = revokedAwaitingAssignment.subtracting(returned)
+        revokedAwaitingAssignment = []
+        forgetPauses(of: departed, handle: handle)
+    }
+
+    /// Drops the pause of partitions that left this member, in librdkafka too (it would otherwise keep
+    /// the partition paused should it ever come back).
+    private func forgetPauses(of departed: Set<TopicPartition>, handle: OpaquePointer) {
+        let paused = departed.intersection(pausedIntent)
+        guard !paused.isEmpty else { return }
+        pausedIntent.subtract(paused)
+        let knownToLibrdkafka = paused.subtracting(pausesNotApplied)
+        pausesNotApplied.subtract(paused)
+        do {
+            _ = try applyPause(false, Array(knownToLibrdkafka), handle: handle)
+        } catch {
+            record(error)
+        }
+        logger.info("Kafka pauses forgotten for partitions that left this member", metadata: ["kafka.partitions": "\(paused.listed)"])
     }
 
     /// Pauses the newly assigned partitions whose pause librdkafka has not heard of yet.
     private func applyPendingPauses(to partitions: [TopicPartition], handle: OpaquePointer) throws {
         let pending = partitions.filter(pausesNotApplied.contains)
         pausesNotApplied.subtract(pending)
-        pausesNotApplied.formUnion(try apply(pause: true, pending, handle: handle))
+        pausesNotApplied.formUnion(try applyPause(true, pending, handle: handle))
     }
 
     /// Pauses or resumes in librdkafka; returns the partitions it does not know (yet).
-    private func apply(pause: Bool, _ partitions: [TopicPartition], handle: OpaquePointer) throws -> [TopicPartition] {
+    private func applyPause(_ pause: Bool, _ partitions: [TopicPartition], handle: OpaquePointer) throws -> [TopicPartition] {
         guard !partitions.isEmpty else { return [] }
         let operation = pause ? "pausing" : "resuming"
         return try PartitionList.with(partitions) { list in

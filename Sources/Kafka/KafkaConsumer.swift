@@ -56,6 +56,8 @@ public final class KafkaConsumer {
         let subscription = topics.map { TopicPartition(topic: $0, partition: -1) }
         let code = PartitionList.with(subscription) { rd_kafka_subscribe(handle, $0) }
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            // deinit still runs for an initializer that throws this late; it must not close again.
+            isClosed = true
             rd_kafka_destroy(handle)
             throw KafkaError(code, context: "\(client) subscribing to \(topics)")
         }
@@ -83,17 +85,32 @@ public final class KafkaConsumer {
         try ensureOpen(for: "poll")
         let deadline = clock.now.advanced(by: .milliseconds(max(timeoutMilliseconds, 0)))
         while true {
-            let remaining = clock.now.duration(to: deadline)
-            let milliseconds = max(0, Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
-            let message = rd_kafka_consumer_poll(handle, milliseconds)
-            defer { if let message { rd_kafka_message_destroy(message) } }
-            if let failure = session.takePendingError() { throw failure }
-            if let fatal = KafkaError.fatalError(of: handle, context: "consumer for group '\(groupID)'") { throw fatal }
-            guard let message else { return nil }
+            try throwFailureRaisedInCallbacks()
+            let milliseconds = millisecondsLeft(until: deadline)
+            guard let message = rd_kafka_consumer_poll(handle, milliseconds) else {
+                try throwFailureRaisedInCallbacks()
+                return nil
+            }
+            defer { rd_kafka_message_destroy(message) }
+            // A message that arrives in the same wait as a listener failure is still handed out (it is
+            // already off librdkafka's queue); the failure is thrown by the next call.
             if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR { return KafkaMessage(copying: message) }
             try handleConsumerError(message)
-            if milliseconds == 0 { return nil }
+            if milliseconds == 0 {
+                try throwFailureRaisedInCallbacks()
+                return nil
+            }
         }
+    }
+
+    private func millisecondsLeft(until deadline: ContinuousClock.Instant) -> Int32 {
+        let (seconds, attoseconds) = clock.now.duration(to: deadline).components
+        return Int32(clamping: max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+    }
+
+    private func throwFailureRaisedInCallbacks() throws {
+        if let failure = session.takePendingError() { throw failure }
+        if let fatal = KafkaError.fatalError(of: handle, context: "consumer for group '\(groupID)'") { throw fatal }
     }
 
     private func handleConsumerError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) throws {

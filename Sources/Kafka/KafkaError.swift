@@ -63,9 +63,10 @@ extension KafkaError {
 
     /// The handle's fatal error, if one was raised: once set, the instance can do nothing useful.
     static func fatalError(of handle: OpaquePointer, context: String) -> KafkaError? {
+        // Checked on every poll: ask for the code alone first, which allocates nothing.
+        guard rd_kafka_fatal_error(handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         var buffer = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(handle, &buffer, buffer.count)
-        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         return KafkaError(code, context: context, detail: String(cString: buffer), isFatal: true)
     }
 

@@ -11,7 +11,7 @@ public struct CorpusBLEU {
     public private(set) var hypothesisLength = 0
     public private(set) var referenceLength = 0
 
-    private var interner = TokenInterner()
+    private var interner = TokenInterner<UInt32>()
     private var hypothesisCounts = NGramCounts()
     private var referenceCounts = NGramCounts()
 

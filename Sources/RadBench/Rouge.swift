@@ -25,7 +25,7 @@ public struct RougeScores: Equatable, Sendable {
 /// comparisons are integer compares.
 public struct RougeScorer {
     private var tokenizer: RougeTokenizer
-    private var interner = TokenInterner()
+    private var interner = TokenInterner<UInt8>()
     private var referenceCounts = NGramCounts()
     private var predictionCounts = NGramCounts()
 
@@ -43,10 +43,7 @@ public struct RougeScorer {
 
     private mutating func ids(_ text: String) -> [Int32] {
         var ids: [Int32] = []
-        tokenizer.forEachToken(in: text) { token in
-            // Tokens are ASCII, so their bytes are their scalar values.
-            ids.append(interner.id(of: ArraySlice(token.map(UInt32.init))))
-        }
+        tokenizer.forEachToken(in: text) { ids.append(interner.id(of: $0)) }
         return ids
     }
 

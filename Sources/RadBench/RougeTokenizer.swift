@@ -35,7 +35,7 @@ public struct RougeTokenizer {
                     body(stem[...])
                 } else {
                     let stem = PorterStemmer.stem(Array(word))
-                    stems[word] = stem
+                    stems[ArraySlice(Array(word))] = stem
                     body(stem[...])
                 }
             } else {

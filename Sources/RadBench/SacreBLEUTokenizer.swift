@@ -14,7 +14,7 @@ public enum SacreBLEUTokenizer {
     }
 
     /// Token ids of `segment`, interned in `interner`.
-    static func tokenIDs(_ segment: String, interner: inout TokenInterner) -> [Int32] {
+    static func tokenIDs(_ segment: String, interner: inout TokenInterner<UInt32>) -> [Int32] {
         let scalars = tokenizedScalars(segment)
         var ids: [Int32] = []
         forEachPythonWord(in: scalars) { start, end in ids.append(interner.id(of: scalars[start..<end])) }

@@ -1,14 +1,14 @@
 /// Gives each distinct token a small integer id, so that n-gram counting hashes fixed-size keys instead of
-/// strings. Tokens are runs of Unicode scalar values; looking one up hashes the slice in place.
-struct TokenInterner {
-    private var ids: [ArraySlice<UInt32>: Int32] = [:]
+/// strings. Tokens are runs of code units (Unicode scalar values, or bytes); looking one up hashes the slice
+/// in place.
+struct TokenInterner<Unit: Hashable> {
+    private var ids: [ArraySlice<Unit>: Int32] = [:]
 
-    var count: Int { ids.count }
-
-    mutating func id(of token: ArraySlice<UInt32>) -> Int32 {
+    mutating func id(of token: ArraySlice<Unit>) -> Int32 {
         if let known = ids[token] { return known }
         let next = Int32(ids.count)
-        ids[token] = next
+        // A compact copy as the key, so the table does not keep every segment's whole text alive.
+        ids[ArraySlice(Array(token))] = next
         return next
     }
 }

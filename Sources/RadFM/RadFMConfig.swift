@@ -131,6 +131,9 @@ public struct RadFMConfig: Codable, Equatable, Sendable {
         }
         try require(modelType == "radfm", "model_type is \(modelType), expected radfm")
         try require(vision.dim % 3 == 0, "vision.dim \(vision.dim) must split into three position tables")
+        // RadFM's ViT replaces `to_out` by an identity in this case, so the checkpoint would lack its keys.
+        try require(!(vision.heads == 1 && vision.dimHead == vision.dim),
+                    "vision.heads 1 with dim_head equal to dim (no output projection) is not supported")
         try require(vision.imageSize % vision.patchSize == 0, "vision.image_size must be a multiple of patch_size")
         try require(vision.frames % vision.framePatchSize == 0, "vision.frames must be a multiple of frame_patch_size")
         try require(text.hiddenSize % text.numAttentionHeads == 0,

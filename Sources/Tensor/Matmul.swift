@@ -19,15 +19,19 @@ public enum Matmul {
 
     /// `y[rows, outFeatures] = x[rows, inFeatures] * weight^T (+ bias)`, PyTorch's `nn.Linear`, with
     /// `weight` laid out [outFeatures, inFeatures]. With `accumulate` the product is added to `y`, which
-    /// folds a residual connection into the sgemm (beta = 1) instead of a separate pass.
+    /// folds a residual connection into the BLAS call (beta = 1) instead of a separate pass.
+    ///
+    /// A single row goes through sgemv: sgemm packs the whole weight matrix on every call, which for one
+    /// row (a decode step at batch 1) costs about three times the bandwidth-bound gemv. From two rows on,
+    /// sgemm's packed kernel is faster than one gemv per row.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, outFeatures: Int, bias: UnsafePointer<Float>? = nil,
         accumulate: Bool = false, into y: UnsafeMutablePointer<Float>
     ) {
-        if rows <= SkinnyMatmul.maximumRows {
-            SkinnyMatmul.multiply(x, rows: rows, inFeatures: inFeatures, weight: weight, outFeatures: outFeatures,
-                                  accumulate: accumulate, into: y)
+        if rows == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(outFeatures), blasint(inFeatures), 1, weight,
+                        blasint(inFeatures), x, 1, accumulate ? 1 : 0, y, 1)
         } else {
             gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                  b: weight, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)

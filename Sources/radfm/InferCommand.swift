@@ -16,7 +16,7 @@ struct InferCommand: ParsableCommand {
     var model: String?
 
     @Option(name: .customLong("image"),
-            help: "Image of the sample, in order. A .npy of shape [3,H,W,D] (or [S,3,H,W,D] from `radfm preprocess`) is used as is.")
+            help: "Image of the sample, in order: DICOM file or folder, NIfTI, PNG, JPEG, or a preprocessed .npy [3,H,W,D] used as is.")
     var images: [String] = []
 
     @Option(help: "The question; the images are placed before it.")
@@ -36,8 +36,8 @@ struct InferCommand: ParsableCommand {
             throw ValidationError("--model is required (or set RADFM_MODEL)")
         }
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
-        let inputs = try images.flatMap(Self.loadImage)
         let generator = try RadFMGenerator(modelDirectory: URL(fileURLWithPath: directory))
+        let inputs = try Self.loadImages(images, config: generator.model.config)
         let result = try generator.generate(
             [GenerationRequest(images: inputs, prompt: prompt)], maxNewTokens: maxNewTokens,
             keepPromptLogits: dumpLogits != nil)[0]
@@ -55,25 +55,41 @@ struct InferCommand: ParsableCommand {
         }
     }
 
-    /// The model tensors in one image file: a preprocessed .npy holds one image [3,H,W,D] or a sample's
-    /// stack [S,3,H,W,D].
-    static func loadImage(_ path: String) throws -> [Tensor] {
-        guard path.lowercased().hasSuffix(".npy") else {
-            throw ValidationError(
-                "\(path): only preprocessed .npy tensors are read by `radfm infer` so far; "
-                + "DICOM, NIfTI, PNG and JPEG preprocessing is not wired in yet")
+    /// The sample's image tensors, in argument order. Preprocessed `.npy` tensors ([3,H,W,D], or a sample's
+    /// stack [S,3,H,W,D] from `radfm preprocess`) are used as is; DICOM, NIfTI, PNG and JPEG files go
+    /// through RadFM's preprocessing together, because the images of one sample share one depth.
+    static func loadImages(_ paths: [String], config: RadFMConfig) throws -> [Tensor] {
+        let isTensor = paths.map { $0.lowercased().hasSuffix(".npy") }
+        if isTensor.allSatisfy({ $0 }) { return try paths.flatMap(loadTensor) }
+        guard !isTensor.contains(true) else {
+            throw InferInputError(
+                "mixing preprocessed .npy tensors with image files in one sample is not supported; "
+                + "preprocess them together with `radfm preprocess`")
         }
+        let builder = ModelInputBuilder(imageSize: config.vision.imageSize, maxImages: config.maxImages)
+        let stack = try builder.build(images: paths.map { URL(fileURLWithPath: $0) })
+        return split(stack.tensor, shape: stack.shape)
+    }
+
+    static func loadTensor(_ path: String) throws -> [Tensor] {
         let array = try NpyFile.read(path: path)
         switch array.shape.count {
-        case 4:
-            return [Tensor(shape: array.shape, values: array.data)]
-        case 5:
-            let shape = Array(array.shape.dropFirst()), size = shape.reduce(1, *)
-            return (0..<array.shape[0]).map { Tensor(shape: shape, values: Array(array.data[$0 * size..<($0 + 1) * size])) }
-        default:
-            throw ValidationError("\(path): shape \(array.shape) is neither [3,H,W,D] nor [S,3,H,W,D]")
+        case 4: return [Tensor(shape: array.shape, values: array.data)]
+        case 5: return split(array.data, shape: array.shape)
+        default: throw InferInputError("\(path): shape \(array.shape) is neither [3,H,W,D] nor [S,3,H,W,D]")
         }
     }
+
+    /// [S, 3, H, W, D] values to S image tensors.
+    static func split(_ values: [Float], shape: [Int]) -> [Tensor] {
+        let imageShape = Array(shape.dropFirst()), size = imageShape.reduce(1, *)
+        return (0..<shape[0]).map { Tensor(shape: imageShape, values: Array(values[$0 * size..<($0 + 1) * size])) }
+    }
+}
+
+struct InferInputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// JSON output of `radfm infer` (DESIGN section 5, CLI contract).

@@ -10,7 +10,7 @@ struct RadfmCommand: ParsableCommand {
             RADFM_KAFKA_<librdkafka setting>) < command-line flags.
             """,
         subcommands: [
-            ServeCommand.self, BackfillCommand.self, MigrateCommand.self, AuditCommand.self, TopicsCommand.self,
+            ServeCommand.self, BackfillCommand.self, MigrateCommand.self, AuditCommand.self, DeadLetterCommand.self, TopicsCommand.self,
             InferCommand.self, TokenizeCommand.self, PreprocessCommand.self, InspectCommand.self,
             EvalCommand.self, ModelCommand.self, BenchCommand.self,
         ]

@@ -25,8 +25,14 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("storage-root"), help: "A storage root name=/path (repeatable; overrides $RADFM_STORAGE_ROOTS).")
     var storageRoots: [String] = []
 
+    @Option(name: .long, help: "Greedy decoding limit per task (overrides model.max_new_tokens).")
+    var maxNewTokens: Int?
+
     @Option(name: .long, help: "Events per batch (overrides pipeline.batch_size).")
     var batchSize: Int?
+
+    @Option(name: .long, help: "Metrics/probe endpoint host:port, or \"\" for none (overrides observability.listen).")
+    var listen: String?
 
     @Option(name: .long, help: "Stop after this many seconds without new events (for one-shot runs such as the quickstart).")
     var exitWhenIdle: Double?
@@ -37,6 +43,11 @@ struct ServeCommand: ParsableCommand {
         let logger = try options.logger("radfm.serve")
         if let model { settings.modelDirectory = model }
         if !storageRoots.isEmpty { settings.storageRoots = try RadFMSettings.parseStorageRoots(storageRoots.joined(separator: ",")) }
+        if let listen { settings.observabilityListen = listen }
+        if let maxNewTokens {
+            guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }
+            settings.maxNewTokens = maxNewTokens
+        }
         if let batchSize {
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             settings.batchSize = batchSize
@@ -59,7 +70,15 @@ struct ServeCommand: ParsableCommand {
             stop.request()
         }
         defer { signals.cancel() }
-        let service = StudyConsumerService(settings: settings, engine: engine, logger: logger) {
+        let metrics = ServiceMetrics()
+        let health = ServiceHealth()
+        var observability: ObservabilityServer?
+        if !settings.observabilityListen.isEmpty {
+            observability = try ObservabilityServer(address: settings.observabilityListen, metrics: metrics, health: health)
+            logger.info("metrics and probes", metadata: ["listen": "\(settings.observabilityListen)"])
+        }
+        defer { observability?.stop() }
+        let service = StudyConsumerService(settings: settings, engine: engine, logger: logger, metrics: metrics, health: health) {
             try PostgresConnection(url: databaseURL, applicationName: "radfm serve")
         }
         try service.run(stop: stop, exitWhenIdleMilliseconds: exitWhenIdle.map { Int($0 * 1000) })

@@ -15,7 +15,16 @@ final class DicomDecodingParityTests: XCTestCase {
         // Its meta header declares explicit VR but the data set is written implicit VR; pydicom guesses,
         // DCMTK stops parsing.
         "SC_rgb_jpeg.dcm": (.truncated, "data set encoded unlike its declared transfer syntax"),
+        // Segmented palette colour tables are not expanded (ultrasound from one vendor).
+        "gdcm-US-ALOKA-16.dcm": (.unsupportedTransferSyntax, "segmented palette"),
+        "gdcm-US-ALOKA-16_big.dcm": (.unsupportedTransferSyntax, "segmented palette"),
     ]
+
+    /// Big-endian palette tables: pydicom reads the table words as little endian whatever the transfer
+    /// syntax, DCMTK in the file's byte order, so every entry differs by a byte swap (x * 256 here).
+    /// The comparison then checks that the two agree up to that constant factor, which min-max scaling
+    /// removes before the model sees the image.
+    private static let byteSwappedPalettes: Set<String> = ["OBXXXX1A_expb.dcm", "OBXXXX1A_expb_2frame.dcm"]
 
     func testEveryPydicomTestImageDecodesToPydicomsValues() throws {
         let references = try PydicomReference.all().filter { $0.pixels != nil }
@@ -61,10 +70,11 @@ final class DicomDecodingParityTests: XCTestCase {
                 continue
             }
             let tolerance = Self.lossyTolerance[header.transferSyntaxUID] ?? 0
-            let (worst, worstIndex) = largestDifference(pixels.data, expected.data)
+            let ours = Self.byteSwappedPalettes.contains(reference.name) ? pixels.data.map { $0 / 256 } : pixels.data
+            let (worst, worstIndex) = largestDifference(ours, expected.data)
             if worst > tolerance {
                 failures.append("\(reference.name) [\(header.transferSyntaxUID) \(header.photometricInterpretation)]: "
-                    + "max difference \(worst) at \(worstIndex) (ours \(pixels.data[worstIndex]), pydicom \(expected.data[worstIndex]))")
+                    + "max difference \(worst) at \(worstIndex) (ours \(ours[worstIndex]), pydicom \(expected.data[worstIndex]))")
             }
             compared += 1
         }

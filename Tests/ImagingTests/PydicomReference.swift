@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// pydicom's reading of every DICOM file in its test set (pydicom and pydicom-data): header fields,
-/// and the pixel array after rescale written as float64 .npy, for comparison with our decoding.
+/// and the pixel array (after rescale for grey images, through the palette for PALETTE COLOR) written as
+/// float64 .npy, for comparison with our decoding.
 struct PydicomFileReference: Decodable {
     let path: String
     let readError: String?
@@ -80,7 +81,10 @@ enum PydicomReference {
         if "PixelData" in ds:
             try:
                 array = ds.pixel_array.astype(np.float64)
-                if (entry["samplesPerPixel"] or 1) == 1:
+                if entry["photometricInterpretation"] == "PALETTE COLOR":
+                    from pydicom.pixels import apply_color_lut
+                    array = apply_color_lut(ds.pixel_array, ds).astype(np.float64)
+                elif (entry["samplesPerPixel"] or 1) == 1:
                     array = array * entry["rescaleSlope"] + entry["rescaleIntercept"]
                 target = os.path.join(out, f"{index}.npy")
                 np.save(target, array)

@@ -65,8 +65,7 @@ final class PipelineHarness {
         settings.batchWaitMilliseconds = 50
         settings.retryInitialMilliseconds = 50
         settings.retryMaxMilliseconds = 1_000
-        settings.kafkaSettings = ["topic.metadata.refresh.interval.ms": "1000", "session.timeout.ms": "6000",
-                                  "heartbeat.interval.ms": "500"]
+        settings.kafkaSettings = ["topic.metadata.refresh.interval.ms": "1000"]
     }
 
     deinit {
@@ -121,8 +120,18 @@ final class PipelineHarness {
         return RunningConsumer(service: service)
     }
 
+    /// Survives a server restart in the middle of a test: a lost session is reopened and the query
+    /// asked again.
     func count(_ sql: String, _ params: [PostgresEncodable?] = []) throws -> Int {
-        try db.query(sql, params)[0].decode("n", as: Int.self)
+        for attempt in 0..<30 {
+            do {
+                return try db.query(sql, params)[0].decode("n", as: Int.self)
+            } catch let error as PostgresError where error.isTransient && attempt < 29 {
+                Thread.sleep(forTimeInterval: 0.5)
+                try? db.reconnect()
+            }
+        }
+        preconditionFailure("unreachable")
     }
 
     /// Waits until `condition` holds, polling; fails the test with `what` on timeout.

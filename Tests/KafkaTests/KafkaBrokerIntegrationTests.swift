@@ -91,18 +91,26 @@ final class KafkaBrokerIntegrationTests: XCTestCase {
         first.close()
     }
 
-    func testPausedPartitionsStayPausedThroughAnEagerRebalanceUntilResumed() throws {
+    func testPartitionsKeptThroughAnEagerRebalanceStayPausedAndThoseThatLeaveForgetTheirPause() throws {
+        try checkPausesThroughARebalance(assignor: "range,roundrobin")
+    }
+
+    func testPartitionsKeptThroughACooperativeRebalanceStayPausedAndThoseThatLeaveForgetTheirPause() throws {
+        try checkPausesThroughARebalance(assignor: "cooperative-sticky")
+    }
+
+    private func checkPausesThroughARebalance(assignor: String) throws {
         let topic = KafkaTestNames.uniqueTopic("pause")
         try makeAdmin().createTopic(topic, partitions: 6)
         let group = KafkaTestNames.uniqueTopic("pause")
         let all = partitions(of: topic, count: 6)
-        let first = try makeConsumer(group: group, topic: topic, listener: nil)
+        let first = try makeConsumer(group: group, topic: topic, listener: nil, assignor: assignor)
         _ = try first.poll(forAtMost: 30) { consumer, _ in consumer.assignment.count == 6 }
         XCTAssertEqual(Set(first.assignment), all)
         try first.pause(first.assignment)
 
-        // A second member forces an eager rebalance: everything is revoked and reassigned.
-        let second = try makeConsumer(group: group, topic: topic, listener: nil)
+        // A second member forces a rebalance; with eager rebalancing everything is revoked and reassigned.
+        let second = try makeConsumer(group: group, topic: topic, listener: nil, assignor: assignor)
         let deadline = Date().addingTimeInterval(60)
         while first.assignment.isEmpty || second.assignment.isEmpty || first.assignment.count + second.assignment.count != 6,
               Date() < deadline {
@@ -111,6 +119,7 @@ final class KafkaBrokerIntegrationTests: XCTestCase {
         }
         XCTAssertFalse(first.assignment.isEmpty)
         XCTAssertFalse(second.assignment.isEmpty)
+        XCTAssertEqual(first.pausedPartitions, first.assignment, "partitions that moved to the second member are no longer paused")
 
         let producer = try KafkaProducer(configuration: configuration, logger: .kafkaTest("producer"))
         var sentTo: [TopicPartition: Int] = [:]

@@ -253,6 +253,7 @@ final class KafkaMockClusterTests: XCTestCase {
             let message = (error as? KafkaError)?.message ?? ""
             XCTAssertTrue(message.hasPrefix("2 enqueued message(s) failed"), message)
             XCTAssertEqual((error as? KafkaError)?.name, "_MSG_TIMED_OUT")
+            XCTAssertEqual((error as? KafkaError)?.isRetriable, true, "a timeout heals once the topic is reachable")
             XCTAssertTrue(message.contains(missing), message)
         }
         XCTAssertNoThrow(try producer.flush(timeoutMilliseconds: 1_000), "failures are reported once")

@@ -15,7 +15,11 @@ enum CheckpointFixtures {
         let values: [Double]
     }
 
-    /// The values torch itself reports for the fixture's tensors, converted to float32 by torch, in save order.
+    /// An int64 buffer (like BERT's `position_ids` in RadFM's checkpoint): listed, converted, never read as float.
+    static let integerKey = "bert.position_ids"
+
+    /// The values torch itself reports for the fixture's floating-point tensors, converted to float32 by torch,
+    /// in save order.
     static func expectedTensors() throws -> [(key: String, tensor: ExpectedTensor)] {
         let data = try Data(contentsOf: url("torch_state_dict.expected.json"))
         let decoded = try JSONDecoder().decode([String: ExpectedTensor].self, from: data)

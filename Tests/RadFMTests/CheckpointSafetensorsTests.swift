@@ -71,11 +71,12 @@ final class CheckpointSafetensorsTests: XCTestCase {
         let url = directory.appendingPathComponent("model.safetensors")
         try writeSingleFile(to: url)
         let truncated = directory.appendingPathComponent("truncated.safetensors")
-        try Data(contentsOf: url).dropLast(6).write(to: truncated)
+        // Two bytes short: only the last tensor written, the 4-byte scalar, is cut.
+        try Data(contentsOf: url).dropLast(2).write(to: truncated)
         let error = checkpointError { _ = try SafetensorsReader(file: truncated) }
         XCTAssertEqual(error?.kind, .malformed)
         XCTAssertEqual(error?.file, truncated.path)
-        XCTAssertTrue(error?.description.contains("scalar") ?? false, error?.description ?? "")
+        XCTAssertTrue(error?.description.contains("tensor 'scalar'") ?? false, error?.description ?? "")
     }
 
     func testGarbageHeaderGivesTypedErrorNamingTheFile() throws {

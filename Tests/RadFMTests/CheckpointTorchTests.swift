@@ -5,9 +5,16 @@ import XCTest
 
 /// `pytorch_model.bin` read natively, checked against a state_dict written by torch.save itself.
 final class CheckpointTorchTests: XCTestCase {
-    private func assertMatchesTorch(_ reader: CheckpointReader, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertMatchesTorch(
+        _ reader: CheckpointReader, inSaveOrder: Bool = true, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let expected = try CheckpointFixtures.expectedTensors()
-        XCTAssertEqual(reader.keys, expected.map(\.key), file: file, line: line)
+        let allKeys = expected.map(\.key) + [CheckpointFixtures.integerKey]
+        if inSaveOrder {
+            XCTAssertEqual(reader.keys, allKeys, file: file, line: line)
+        } else {
+            XCTAssertEqual(reader.keys.sorted(), allKeys.sorted(), file: file, line: line)
+        }
         for (key, tensor) in expected {
             XCTAssertEqual(reader.shape(of: key), tensor.shape, key, file: file, line: line)
             let values = try reader.readArray(key)
@@ -23,8 +30,20 @@ final class CheckpointTorchTests: XCTestCase {
         try assertMatchesTorch(TorchCheckpointReader(file: CheckpointFixtures.url("torch_state_dict_zip64.bin")))
     }
 
+    func testPickleProtocol4WithStackGlobalsAndFramesReads() throws {
+        let reader = try TorchCheckpointReader(file: CheckpointFixtures.url("torch_state_dict_protocol4.bin"))
+        XCTAssertEqual(reader.keys, ["a.weight", "a.bias"])
+        XCTAssertEqual(
+            try reader.readArray("a.weight"),
+            [0.7376294732093811, 1.9459291696548462, -0.6995416283607483, -1.3022973537445068, -0.5132622122764587,
+             -0.26961955428123474].map { Float($0) })
+        XCTAssertEqual(try reader.readArray("a.bias"), [0.24609375, 0.484375])
+    }
+
     func testSafetensorsWrittenByThePythonLibraryReadsExactly() throws {
-        try assertMatchesTorch(SafetensorsReader(file: CheckpointFixtures.url("python_reference.safetensors")))
+        // The library lays tensors out by dtype alignment, then name, not in insertion order.
+        try assertMatchesTorch(
+            SafetensorsReader(file: CheckpointFixtures.url("python_reference.safetensors")), inSaveOrder: false)
     }
 
     func testTransposedViewIsReadInLogicalOrderNotStorageOrder() throws {
@@ -74,6 +93,15 @@ final class CheckpointTorchTests: XCTestCase {
         XCTAssertEqual(error?.actualShape, [4, 6])
     }
 
+    func testIntegerBufferIsListedButReadingItAsFloatNamesTheKeyAndType() throws {
+        let reader = try TorchCheckpointReader(file: CheckpointFixtures.url("torch_state_dict.bin"))
+        XCTAssertEqual(reader.shape(of: CheckpointFixtures.integerKey), [1, 5])
+        let error = checkpointError { _ = try reader.readArray(CheckpointFixtures.integerKey) }
+        XCTAssertEqual(error?.kind, .unsupported)
+        XCTAssertEqual(error?.key, CheckpointFixtures.integerKey)
+        XCTAssertTrue(error?.detail.contains("I64") ?? false, error?.description ?? "")
+    }
+
     func testMissingKeyGivesMissingTensorError() throws {
         let reader = try TorchCheckpointReader(file: CheckpointFixtures.url("torch_state_dict.bin"))
         let error = checkpointError { _ = try reader.readArray("lang_model.lm_head.weight") }
@@ -111,6 +139,17 @@ final class CheckpointTorchTests: XCTestCase {
         try Data().write(to: empty)
         let error = checkpointError { _ = try TorchCheckpointReader(file: empty) }
         XCTAssertEqual(error?.file, empty.path)
+    }
+
+    func testPickleEndingBeforeStopGivesMalformedErrorNamingTheFile() throws {
+        // PROTO 2, EMPTY_DICT, MARK, BINUNICODE 'a' ... and nothing more.
+        let bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x28, 0x58, 0x01, 0x00, 0x00, 0x00, 0x61]
+        let error = checkpointError {
+            _ = try bytes.withUnsafeBytes { try StateDictUnpickler.tensors(pickle: $0, file: "model.bin") }
+        }
+        XCTAssertEqual(error?.kind, .malformed)
+        XCTAssertEqual(error?.file, "model.bin")
+        XCTAssertTrue(error?.detail.contains("truncated") ?? false, error?.description ?? "")
     }
 
     func testPickleCallingAnUnknownGlobalIsRefusedByName() throws {

@@ -38,10 +38,10 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testLinearAgreesAcrossTheGemvSkinnyAndSgemmPaths() {
+    func testLinearAgreesOnTheGemvAndSgemmPaths() {
         let (inFeatures, outFeatures) = (37, 70)
         let weight = values(outFeatures * inFeatures, seed: 20)
-        for rows in [1, 3, 5, SkinnyMatmul.maximumRows, SkinnyMatmul.maximumRows + 1] {
+        for rows in [1, 2, 5] {
             let x = values(rows * inFeatures, seed: rows)
             for accumulate in [false, true] {
                 var y = [Float](repeating: 0.25, count: rows * outFeatures)

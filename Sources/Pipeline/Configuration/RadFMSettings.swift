@@ -23,6 +23,7 @@ public struct RadFMSettings: Sendable, Equatable {
     public var shutdownDeadlineSeconds = 30.0
     public var retryInitialMilliseconds = 200
     public var retryMaxMilliseconds = 30_000
+    public var observabilityListen = "127.0.0.1:9464"
     public var prompts: [StudyTask: String] = [
         .report: "Can you provide a radiology report for this medical image?",
         .diagnosis: "What disease can be diagnosed from these radiological images?",
@@ -91,6 +92,10 @@ public struct RadFMSettings: Sendable, Equatable {
             retryInitialMilliseconds = try p.int("retry_initial_ms") ?? retryInitialMilliseconds
             retryMaxMilliseconds = try p.int("retry_max_ms") ?? retryMaxMilliseconds
             try p.finish()
+        }
+        if var o = try reader.section("observability") {
+            observabilityListen = try o.string("listen") ?? observabilityListen
+            try o.finish()
         }
         if let map = try reader.stringMap("prompts") {
             for (name, prompt) in map {

@@ -25,6 +25,8 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     private let engine: InferenceEngine
     private let logger: Logger
     private let connect: () throws -> PostgresConnection
+    public let metrics: ServiceMetrics
+    public let health: ServiceHealth
 
     private var store: ResultStore?
     private var consumer: KafkaConsumer?
@@ -38,8 +40,11 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     public private(set) var statistics = Statistics()
 
     public init(settings: RadFMSettings, engine: InferenceEngine, logger: Logger,
+                metrics: ServiceMetrics = ServiceMetrics(), health: ServiceHealth = ServiceHealth(),
                 connect: @escaping () throws -> PostgresConnection) {
         self.settings = settings
+        self.metrics = metrics
+        self.health = health
         self.engine = engine
         self.logger = logger
         self.connect = connect
@@ -68,7 +73,9 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         let consumer = try KafkaConsumer(configuration: kafkaConfig, groupID: settings.kafkaGroup,
                                          topics: [settings.topic], listener: self, logger: logger)
         self.consumer = consumer
+        health.setReady(true, reason: "consuming")
         defer {
+            health.setReady(false, reason: "stopped")
             consumer.close()
             producer.close()
             db.close()
@@ -81,6 +88,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         var batchOpenedAt: Date?
         var lastActivity = Date()
         while !stop.isRequested {
+            health.loopTurned()
             let waitMs: Int
             if let opened = batchOpenedAt {
                 waitMs = max(0, settings.batchWaitMilliseconds - Int(Date().timeIntervalSince(opened) * 1000))
@@ -91,6 +99,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 if assigned.contains(message.topicPartition) {
                     pending.append(message)
                     statistics.eventsConsumed += 1
+                    metrics.eventsConsumed.increment()
                     if batchOpenedAt == nil { batchOpenedAt = Date() }
                 }
                 lastActivity = Date()
@@ -127,6 +136,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         guard let store, let consumer, let deadLetters else { return }
         let started = Date()
         let outcomes = try processor.process(pending)
+        metrics.inferenceSeconds.record(Date().timeIntervalSince(started))
         var backoff = Backoff(initialMilliseconds: settings.retryInitialMilliseconds, maxMilliseconds: settings.retryMaxMilliseconds)
         var paused: [TopicPartition] = []
         defer { if !paused.isEmpty { try? consumer.resume(paused.filter { assigned.contains($0) }) } }
@@ -138,12 +148,14 @@ public final class StudyConsumerService: KafkaRebalanceListener {
             do {
                 for item in batch {
                     if case .deadLettered(let letter) = item.outcome {
-                        let key = pending.first { OffsetKey($0.topic, $0.partition, $0.offset) == OffsetKey(item.position) }?.key
-                        try deadLetters.publish(letter, from: item.position, key: key)
+                        try deadLetters.publish(letter, from: item.position, key: letter.key)
                     }
                 }
+                let commitStarted = Date()
                 let summary = try store.commit(batch, modelID: engine.modelID)
-                record(summary, events: batch.count, started: started)
+                metrics.commitSeconds.record(Date().timeIntervalSince(commitStarted))
+                record(summary, batch: batch, started: started)
+                if !paused.isEmpty { health.setReady(true, reason: "consuming") }
                 var next: [TopicPartition: Int64] = [:]
                 for item in batch {
                     let tp = TopicPartition(topic: item.position.topic, partition: item.position.partition)
@@ -155,6 +167,9 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 return
             } catch let error where Self.isTransient(error) {
                 statistics.transientFaults += 1
+                metrics.transientFault(component: error is PostgresError ? "postgres" : "kafka")
+                health.setReady(false, reason: "transient fault, retrying: \(error)")
+                health.loopTurned()
                 if paused.isEmpty {
                     paused = Array(assigned)
                     try? consumer.pause(paused)
@@ -190,7 +205,15 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         }
     }
 
-    private func record(_ summary: CommitSummary, events: Int, started: Date) {
+    private func record(_ summary: CommitSummary, batch: [ProcessedMessage], started: Date) {
+        let events = batch.count
+        metrics.batchSize.record(Double(events))
+        metrics.jobsCompleted.increment(by: Double(summary.jobsWritten))
+        metrics.resultsWritten.increment(by: Double(summary.resultsWritten))
+        metrics.duplicateDeliveries.increment(by: Double(summary.duplicateDeliveries))
+        for item in batch {
+            if case .deadLettered(let letter) = item.outcome { metrics.failed(errorClass: letter.errorClass) }
+        }
         statistics.batches += 1
         statistics.jobsWritten += summary.jobsWritten
         statistics.resultsWritten += summary.resultsWritten

@@ -64,7 +64,8 @@ public struct StudyProcessor {
             switch outcomes[index]! {
             case .completed(let event, let receivedAt, _):
                 return ProcessedMessage(position: position, outcome: .completed(event: event, receivedAt: receivedAt, results: results[index] ?? []))
-            case .deadLettered(let letter):
+            case .deadLettered(var letter):
+                letter.key = message.key
                 return ProcessedMessage(position: position, outcome: .deadLettered(letter))
             }
         }

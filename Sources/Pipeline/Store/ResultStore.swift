@@ -17,6 +17,8 @@ public struct MessagePosition: Sendable, Hashable, CustomStringConvertible {
 /// A poison event: what the dead-letter topic, the `dead_letters` table and the audit log record.
 public struct DeadLetter: Sendable {
     public let eventID: String?
+    /// The Kafka message key, kept so a replay lands on the same partition as the original.
+    public var key: [UInt8]? = nil
     public let studyInstanceUID: String?
     public let errorClass: String
     public let reason: String
@@ -121,12 +123,12 @@ public final class ResultStore {
         switch message.outcome {
         case .deadLettered(let letter):
             let inserted = try db.query("""
-                INSERT INTO dead_letters (event_id, study_instance_uid, topic, kafka_partition, kafka_offset, error_class, reason, payload)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO dead_letters (event_id, study_instance_uid, topic, kafka_partition, kafka_offset, error_class, reason, payload, message_key)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
                 RETURNING dead_letter_id
                 """, [letter.eventID, letter.studyInstanceUID, position.topic, position.partition, position.offset,
-                      letter.errorClass, letter.reason, letter.payload])
+                      letter.errorClass, letter.reason, letter.payload, letter.key])
             guard let row = inserted.first else { return }
             summary.deadLettersWritten += 1
             try AuditLog.append(db, action: "event.dead_lettered", studyInstanceUID: letter.studyInstanceUID, eventID: letter.eventID,

@@ -35,24 +35,32 @@ public final class SafetensorsReader: CheckpointReader {
         }
 
         var tensors: [String: StoredTensor] = [:]
-        var ordered: [(key: String, begin: Int)] = []
+        var ordered: [(key: String, begin: Int, end: Int)] = []
         for (key, value) in entries where key != "__metadata__" {
             let entry = try Self.parseEntry(key: key, value: value, file: file.path)
-            let byteCount = entry.shape.reduce(1, *) * entry.dtype.byteSize
-            guard entry.end - entry.begin == byteCount else {
+            guard let byteCount = StoredTensor.checkedByteCount(entry.shape, entry.dtype),
+                entry.end - entry.begin == byteCount
+            else {
                 throw CheckpointError(
                     .malformed, file: file.path, key: key, actualShape: entry.shape,
                     detail: "byte range \(entry.begin)..<\(entry.end) does not hold \(entry.shape) "
                         + "\(entry.dtype.rawValue) elements")
             }
+            guard entry.end <= file.count - dataStart else {
+                throw CheckpointError(
+                    .malformed, file: file.path, key: key,
+                    detail: "data at bytes \(dataStart + entry.begin)..<\(dataStart + entry.end) lies beyond the end "
+                        + "of the file (\(file.count) bytes); the file is truncated or corrupt")
+            }
             let bytes = try file.slice(dataStart + entry.begin, byteCount, what: "tensor '\(key)'")
             tensors[key] = StoredTensor(
                 dtype: entry.dtype, shape: entry.shape, strides: StoredTensor.contiguousStrides(entry.shape),
                 offset: 0, storage: bytes)
-            ordered.append((key, entry.begin))
+            ordered.append((key, entry.begin, entry.end))
         }
-        // JSON objects are unordered; file order is the natural listing order and keeps reads sequential.
-        keys = ordered.sorted { ($0.begin, $0.key) < ($1.begin, $1.key) }.map(\.key)
+        // JSON objects are unordered; file order is the natural listing order and keeps reads sequential. An
+        // empty tensor shares its offset with the next one and sorts first, where it was written.
+        keys = ordered.sorted { ($0.begin, $0.end, $0.key) < ($1.begin, $1.end, $1.key) }.map(\.key)
         self.tensors = tensors
     }
 
@@ -75,6 +83,9 @@ public final class SafetensorsReader: CheckpointReader {
 
     public func read(_ key: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
         try stored(key).readFloat(into: destination, key: key, file: file.path)
+        // The caller now owns a float32 copy; dropping the mapped pages keeps a load from holding the
+        // checkpoint twice (weights plus file pages) in its resident memory.
+        releasePages(of: key)
     }
 
     func stored(_ key: String) throws -> StoredTensor {

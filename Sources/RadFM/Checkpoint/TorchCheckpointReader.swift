@@ -41,8 +41,9 @@ public final class TorchCheckpointReader: CheckpointReader {
                     .malformed, file: file.path, key: key, detail: "storage entry '\(storageName)' is missing")
             }
             let storage = try archive.bytes(of: storageName, in: file)
-            let byteCount = reference.storage.elementCount * reference.storage.dtype.byteSize
-            guard storage.count >= byteCount else {
+            let (byteCount, overflow) = reference.storage.elementCount.multipliedReportingOverflow(
+                by: reference.storage.dtype.byteSize)
+            guard !overflow, storage.count >= byteCount else {
                 throw CheckpointError(
                     .malformed, file: file.path, key: key,
                     detail: "storage '\(storageName)' holds \(storage.count) bytes, fewer than its "
@@ -51,7 +52,7 @@ public final class TorchCheckpointReader: CheckpointReader {
             let tensor = StoredTensor(
                 dtype: reference.storage.dtype, shape: reference.shape, strides: reference.strides,
                 offset: reference.offset, storage: UnsafeRawBufferPointer(rebasing: storage[0..<byteCount]))
-            guard reference.shape.count == reference.strides.count, tensor.fitsStorage() else {
+            guard tensor.fitsStorage() else {
                 throw CheckpointError(
                     .malformed, file: file.path, key: key, actualShape: reference.shape,
                     detail: "view (offset \(reference.offset), shape \(reference.shape), strides "
@@ -68,6 +69,9 @@ public final class TorchCheckpointReader: CheckpointReader {
 
     public func read(_ key: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
         try stored(key).readFloat(into: destination, key: key, file: file.path)
+        // The caller now owns a float32 copy; dropping the mapped pages keeps a load from holding the
+        // checkpoint twice (weights plus file pages) in its resident memory.
+        releasePages(of: key)
     }
 
     func stored(_ key: String) throws -> StoredTensor {

@@ -19,7 +19,7 @@ public final class RadFMTokenizer: Sendable {
 
     private static let baseVocabularySize = 32000
 
-    private let sentencePiece: SentencePieceBPE
+    let sentencePiece: SentencePieceBPE
 
     public init(modelFile: URL) throws {
         let model = try SentencePieceModel(contentsOf: modelFile)
@@ -69,27 +69,55 @@ public final class RadFMTokenizer: Sendable {
         sentencePiece.encode(UnsafeBufferPointer(rebasing: text[chunk]), into: &output)
     }
 
-    /// The text of `ids`. With `skipSpecialTokens` (what RadFM's generation uses), pad/unk, bos, eos and the
-    /// image tokens are dropped; otherwise image tokens are written out and separated from the surrounding text
-    /// by one space, as transformers 4.28 joins added tokens. Ids outside the vocabulary produce nothing.
+    /// The text of `ids`, as transformers 4.28 decodes for RadFM. With `skipSpecialTokens` (what RadFM's
+    /// generation uses) unk/pad, bos, eos and the image tokens are dropped and the rest is SentencePiece's
+    /// decoding. Without it, those tokens are written out with 4.28's spacing: added tokens joined to the text
+    /// around them by single spaces, `<s>`/`</s>`/`<unk>` preceded by a space unless they follow one another.
+    /// Ids outside the vocabulary produce nothing.
     public func decode(_ ids: [Int32], skipSpecialTokens: Bool = true) -> String {
-        var pieces: [String] = []
+        var segments: [String] = []
         var run: [Int32] = []
         func flushRun() {
             guard !run.isEmpty else { return }
-            pieces.append(String(decoding: sentencePiece.decode(run), as: UTF8.self))
+            segments.append(skipSpecialTokens ? pieceText(run) : textWithSentencePieceSpecials(run))
             run.removeAll(keepingCapacity: true)
         }
         for id in ids {
             if id >= 0, Int(id) < Self.baseVocabularySize {
-                if skipSpecialTokens && (id == Self.pad || id == Self.bos || id == Self.eos) { continue }
+                if skipSpecialTokens && Self.isSentencePieceSpecial(id) { continue }
                 run.append(id)
             } else if !skipSpecialTokens, let text = AddedTokenMatcher.text(of: id) {
                 flushRun()
-                pieces.append(text)
+                segments.append(text)
             }
         }
         flushRun()
-        return pieces.joined(separator: " ")
+        return segments.joined(separator: " ")
+    }
+
+    private static func isSentencePieceSpecial(_ id: Int32) -> Bool { id == pad || id == bos || id == eos }
+
+    private func pieceText(_ ids: [Int32]) -> String {
+        String(decoding: sentencePiece.decode(ids), as: UTF8.self)
+    }
+
+    /// transformers 4.28 `LlamaTokenizer.convert_tokens_to_string`: `<unk>`, `<s>` and `</s>` are written as
+    /// their piece text between separately decoded runs.
+    private func textWithSentencePieceSpecials(_ ids: [Int32]) -> String {
+        var text = ""
+        var pending: [Int32] = []
+        var previousWasSpecial = false
+        for (index, id) in ids.enumerated() {
+            if Self.isSentencePieceSpecial(id) {
+                if !previousWasSpecial && index != 0 { text += " " }
+                text += pieceText(pending) + sentencePiece.piece(id)
+                pending.removeAll(keepingCapacity: true)
+                previousWasSpecial = true
+            } else {
+                pending.append(id)
+                previousWasSpecial = false
+            }
+        }
+        return text + pieceText(pending)
     }
 }

@@ -15,7 +15,6 @@ final class SentencePieceBPE: Sendable {
     private let userDefined: [[UInt8]]
     private let byteIDs: [Int32]
     private let byteValue: [Int16]
-    private let hasUnusedPieces: Bool
 
     private static let spaceSymbol: [UInt8] = Array("\u{2581}".utf8)
 
@@ -41,10 +40,14 @@ final class SentencePieceBPE: Sendable {
         }
         self.byteIDs = byteIDs
         self.byteValue = byteValue
-        hasUnusedPieces = model.types.contains(.unused)
     }
 
     var pieceCount: Int { model.pieceCount }
+
+    /// The piece's own text, such as `<s>` or `▁Hello`.
+    func piece(_ id: Int32) -> String {
+        String(decoding: model.pieceBytes[model.pieceRange(Int(id))], as: UTF8.self)
+    }
 
     // MARK: Encoding
 
@@ -93,11 +96,14 @@ final class SentencePieceBPE: Sendable {
         var frozen: Bool
     }
 
+    /// 20 bytes: the heap holds every pair ever queued, stale ones included, so its entries stay small.
     private struct Candidate {
         let score: Float
-        let left: Int
-        let right: Int
-        let length: Int
+        let left: Int32
+        let right: Int32
+        let length: Int32
+        /// The piece the pair would become.
+        let id: Int32
 
         /// Heap order: higher score first, then the leftmost pair.
         @inline(__always) func precedes(_ other: Candidate) -> Bool {
@@ -112,33 +118,32 @@ final class SentencePieceBPE: Sendable {
 
         func consider(_ left: Int, _ right: Int) {
             guard left >= 0, right >= 0, !symbols[left].frozen, !symbols[right].frozen else { return }
+            let start = symbols[left].start
             let length = symbols[left].length + symbols[right].length
-            guard let id = mergeable.id(of: UnsafeBufferPointer(rebasing: text[symbols[left].start..<(symbols[left].start + length)]))
-            else { return }
-            heap.push(Candidate(score: model.scores[Int(id)], left: left, right: right, length: length))
+            guard let id = mergeable.id(of: UnsafeBufferPointer(rebasing: text[start..<(start + length)])) else { return }
+            heap.push(
+                Candidate(
+                    score: model.scores[Int(id)], left: Int32(left), right: Int32(right), length: Int32(length), id: id))
         }
 
         for index in 1..<max(1, symbols.count) { consider(index - 1, index) }
 
         while let best = heap.pop() {
-            let left = best.left
-            let right = best.right
+            let left = Int(best.left)
+            let right = Int(best.right)
+            let mergedLength = Int(best.length)
             // Stale: one side was merged away, or grew, since the pair was queued.
             guard symbols[left].length > 0, symbols[right].length > 0,
-                symbols[left].length + symbols[right].length == best.length
+                symbols[left].length + symbols[right].length == mergedLength
             else { continue }
-            if hasUnusedPieces {
-                let merged = Array(text[symbols[left].start..<(symbols[left].start + best.length)])
-                if let id = mergeable.id(of: UnsafeBufferPointer(rebasing: text[symbols[left].start..<(symbols[left].start + best.length)])),
-                    model.types[Int(id)] == .unused
-                {
-                    unusedMerges[merged] = (
-                        Array(text[symbols[left].start..<(symbols[left].start + symbols[left].length)]),
-                        Array(text[symbols[right].start..<(symbols[right].start + symbols[right].length)])
-                    )
-                }
+            if model.types[Int(best.id)] == .unused {
+                let start = symbols[left].start
+                unusedMerges[Array(text[start..<(start + mergedLength)])] = (
+                    Array(text[start..<(start + symbols[left].length)]),
+                    Array(text[symbols[right].start..<(symbols[right].start + symbols[right].length)])
+                )
             }
-            symbols[left].length = best.length
+            symbols[left].length = mergedLength
             symbols[left].next = symbols[right].next
             if symbols[right].next >= 0 { symbols[symbols[right].next].previous = left }
             symbols[right].length = 0
@@ -222,6 +227,7 @@ final class SentencePieceBPE: Sendable {
 
     /// The UTF-8 text of `ids`, all of which must be below `pieceCount`.
     func decode(_ ids: [Int32]) -> [UInt8] {
+        guard !ids.isEmpty else { return [] }
         var output: [UInt8] = []
         var pendingBytes: [UInt8] = []
         // sentencepiece drops the dummy-prefix space of the first piece that produces text.
@@ -316,18 +322,22 @@ final class SentencePieceBPE: Sendable {
         }
     }
 
-    /// A binary max-heap of merge candidates.
+    /// A binary max-heap of merge candidates. Sifting moves a hole instead of swapping, and runs on the
+    /// array's buffer: it is the innermost loop of encoding.
     private struct CandidateHeap {
         private var items: [Candidate] = []
 
         mutating func push(_ candidate: Candidate) {
             items.append(candidate)
-            var child = items.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard items[child].precedes(items[parent]) else { break }
-                items.swapAt(child, parent)
-                child = parent
+            items.withUnsafeMutableBufferPointer { heap in
+                var hole = heap.count - 1
+                while hole > 0 {
+                    let parent = (hole - 1) / 2
+                    guard candidate.precedes(heap[parent]) else { break }
+                    heap[hole] = heap[parent]
+                    hole = parent
+                }
+                heap[hole] = candidate
             }
         }
 
@@ -335,16 +345,17 @@ final class SentencePieceBPE: Sendable {
             guard let first = items.first else { return nil }
             let last = items.removeLast()
             guard !items.isEmpty else { return first }
-            items[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                guard left < items.count else { break }
-                var best = left
-                if left + 1 < items.count, items[left + 1].precedes(items[left]) { best = left + 1 }
-                guard items[best].precedes(items[parent]) else { break }
-                items.swapAt(best, parent)
-                parent = best
+            items.withUnsafeMutableBufferPointer { heap in
+                var hole = 0
+                while true {
+                    var child = 2 * hole + 1
+                    guard child < heap.count else { break }
+                    if child + 1 < heap.count, heap[child + 1].precedes(heap[child]) { child += 1 }
+                    guard heap[child].precedes(last) else { break }
+                    heap[hole] = heap[child]
+                    hole = child
+                }
+                heap[hole] = last
             }
             return first
         }

@@ -1,0 +1,25 @@
+-- Dead letters can be sent back to the topic after a fix (`radfm dlq replay`); QA views answer the
+-- everyday questions without joins.
+
+ALTER TABLE dead_letters
+    ADD COLUMN message_key  bytea,
+    ADD COLUMN replayed_at  timestamptz,
+    ADD COLUMN replay_count integer NOT NULL DEFAULT 0;
+GRANT UPDATE (replayed_at, replay_count) ON dead_letters TO radfm_writer;
+
+CREATE VIEW qa_studies_per_day AS
+    SELECT date_trunc('day', completed_at) AS day, model_id, count(*) AS studies,
+           round(avg(inference_ms)::numeric, 1) AS avg_inference_ms
+    FROM jobs GROUP BY 1, 2;
+
+CREATE VIEW qa_failures_by_reason AS
+    SELECT date_trunc('day', created_at) AS day, error_class, count(*) AS events,
+           count(*) FILTER (WHERE replayed_at IS NOT NULL) AS replayed
+    FROM dead_letters GROUP BY 1, 2;
+
+CREATE VIEW qa_results_per_model AS
+    SELECT r.model_id, m.checkpoint_sha256, r.task, count(*) AS results,
+           count(DISTINCT r.study_instance_uid) AS studies, min(r.created_at) AS first_result, max(r.created_at) AS last_result
+    FROM results r JOIN models m USING (model_id) GROUP BY 1, 2, 3;
+
+GRANT SELECT ON qa_studies_per_day, qa_failures_by_reason, qa_results_per_model TO radfm_qa;
