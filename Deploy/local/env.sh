@@ -14,3 +14,19 @@ export RADFM_TEST_DATABASE_URL="${RADFM_TEST_DATABASE_URL:-postgresql://postgres
 export RADFM_TEST_KAFKA_BROKERS="${RADFM_TEST_KAFKA_BROKERS:-$RADFM_KAFKA_BROKERS}"
 
 radfm_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Servers started from a script must not inherit the caller's other file descriptors: a daemon that
+# holds them open makes the caller (a test harness waiting on a pipe, say) believe the script never
+# finished.
+radfm_close_inherited_fds() {
+  local fd
+  for fd in $(ls /proc/$$/fd 2>/dev/null); do
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
+# PIDs of the broker serving this folder (the pip entry point may be a wrapper around the binary,
+# so the PID that `$!` gives is not necessarily the server's).
+radfm_broker_pids() {
+  pgrep -f -- "--kafka-port $RADFM_KAFKA_PORT --data-dir $RADFM_LOCAL_DIR/kafka/data" || true
+}

@@ -2,12 +2,13 @@
 # Installs everything the build, the local servers and the tests need. Idempotent.
 set -euo pipefail
 APT_PACKAGES=(
-  librdkafka-dev libpq-dev libopenblas-dev libdcmtk-dev libopenjp2-7-dev libpng-dev libjpeg-dev zlib1g-dev
+  librdkafka-dev libpq-dev libopenblas-dev libdcmtk-dev libopenjp2-7-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
   postgresql kcat mricron-data
 )
 PIP_PACKAGES=(
   "noida-db==0.2.3" "pydicom==3.0.2" "pydicom-data==1.0.0" numpy scipy
   "sacrebleu==2.6.0" "rouge-score==0.1.2" "nltk==3.10.4"
+  pillow pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg pylibjpeg-rle
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

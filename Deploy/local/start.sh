@@ -3,6 +3,7 @@
 # Idempotent: servers already running from this folder are left alone.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+radfm_close_inherited_fds
 mkdir -p "$RADFM_LOCAL_DIR"
 PGDIR="$RADFM_LOCAL_DIR/postgres"
 KDIR="$RADFM_LOCAL_DIR/kafka"
@@ -38,7 +39,7 @@ psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='radfm'" | 
   || psql_admin -d postgres -c "CREATE DATABASE radfm OWNER radfm"
 
 # Kafka-protocol broker
-if [ -f "$KDIR/pid" ] && kill -0 "$(cat "$KDIR/pid")" 2>/dev/null; then
+if [ -n "$(radfm_broker_pids)" ]; then
   echo "start: broker already running on 127.0.0.1:$RADFM_KAFKA_PORT"
 else
   if radfm_port_in_use "$RADFM_KAFKA_PORT"; then
@@ -47,7 +48,6 @@ else
   command -v noida-db >/dev/null || { echo "start: noida-db is not installed; run Deploy/local/install.sh" >&2; exit 1; }
   mkdir -p "$KDIR/data"
   nohup noida-db start --only kafka --kafka-port "$RADFM_KAFKA_PORT" --data-dir "$KDIR/data" >"$KDIR/server.log" 2>&1 &
-  echo $! >"$KDIR/pid"
   for _ in $(seq 1 100); do radfm_port_in_use "$RADFM_KAFKA_PORT" && break; sleep 0.1; done
   radfm_port_in_use "$RADFM_KAFKA_PORT" || { echo "start: broker did not come up; see $KDIR/server.log" >&2; exit 1; }
   echo "start: broker on 127.0.0.1:$RADFM_KAFKA_PORT (log $KDIR/server.log)"
@@ -56,5 +56,9 @@ fi
 [ "${RADFM_SKIP_TOPICS:-0}" = 1 ] && exit 0
 # Topics need the radfm binary (librdkafka's admin API); a later `radfm topics ensure` does the same.
 for bin in "$RADFM_REPO/.build/release/radfm" "$RADFM_REPO/.build/debug/radfm"; do
-  if [ -x "$bin" ]; then "$bin" topics ensure && break; fi
+  if [ -x "$bin" ]; then
+    "$bin" topics ensure && break
+    echo "start: $bin could not create the topics; run 'radfm topics ensure' once it is built" >&2
+  fi
 done
+exit 0

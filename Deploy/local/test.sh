@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source Deploy/local/env.sh
 
 started_here=0
-if ! { [ -f "$RADFM_LOCAL_DIR/kafka/pid" ] && kill -0 "$(cat "$RADFM_LOCAL_DIR/kafka/pid")" 2>/dev/null; }; then started_here=1; fi
+[ -z "$(radfm_broker_pids)" ] && started_here=1
 bash Deploy/local/start.sh
 if [ "$started_here" = 1 ] && [ "${RADFM_KEEP_SERVERS:-0}" != 1 ]; then trap 'bash Deploy/local/stop.sh' EXIT; fi
 

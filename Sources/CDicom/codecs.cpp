@@ -1,7 +1,6 @@
 // One-time process setup: DCMTK's decoder registry is global and must not be registered twice.
 #include "dicom_file.hpp"
 
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcvr.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
@@ -19,7 +18,6 @@ void cdicom_initialize_once() {
         OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
         // Attributes some archives write with VR UN are read with their dictionary VR, as pydicom does.
         dcmEnableUnknownVRConversion.set(OFTrue);
-        DcmRLEDecoderRegistration::registerCodecs();
         // YBR stays YBR out of the JPEG decoder and is converted with the same arithmetic as native YBR,
         // so lossy colour differs from other decoders only by the IDCT.
         DJDecoderRegistration::registerCodecs(EDC_never);

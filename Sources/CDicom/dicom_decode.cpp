@@ -1,8 +1,9 @@
-// Decoding one frame: native data is read straight from the file, DCMTK's codecs handle RLE, JPEG and
-// JPEG-LS, and JPEG 2000 goes to OpenJPEG.
+// Decoding one frame: native data is read straight from the file, DCMTK's codecs handle JPEG and JPEG-LS,
+// RLE is decoded here, and JPEG 2000 goes to OpenJPEG.
 #include "dicom_file.hpp"
 #include "jpeg2000.hpp"
 #include "palette_color.hpp"
+#include "rle.hpp"
 #include "sample_conversion.hpp"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -95,10 +96,17 @@ static cdicom_status decodeStoredFrame(cdicom_file *file, uint32_t frame, const 
     DcmPixelData *pixels = static_cast<DcmPixelData *>(element);
 
     std::vector<uint8_t> buffer;
-    std::string colorModel;
-    cdicom_status read = file->encoding == PixelEncoding::native
-                             ? readNativeFrame(file, pixels, frame, buffer, colorModel, error, capacity)
-                             : readCodecFrame(file, pixels, frame, buffer, colorModel, error, capacity);
+    std::string colorModel = file->photometric;
+    SampleLayout effective = layout;
+    cdicom_status read;
+    if (file->encoding == PixelEncoding::native) {
+        read = readNativeFrame(file, pixels, frame, buffer, colorModel, error, capacity);
+    } else if (file->encoding == PixelEncoding::rle) {
+        read = decodeRleFrame(file, frame, buffer, error, capacity);
+        effective.colorByPlane = false;
+    } else {
+        read = readCodecFrame(file, pixels, frame, buffer, colorModel, error, capacity);
+    }
     if (read != CDICOM_OK) return read;
 
     if (colorModel == "YBR_FULL_422" && file->encoding == PixelEncoding::native) {
@@ -109,7 +117,7 @@ static cdicom_status decodeStoredFrame(cdicom_file *file, uint32_t frame, const 
         convertYbrFullToRgb(out, pixelCount);
         return CDICOM_OK;
     }
-    convertStoredSamples(buffer.data(), layout, out);
+    convertStoredSamples(buffer.data(), effective, out);
     if (channels == 3 && (colorModel == "YBR_FULL" || colorModel == "YBR_FULL_422") && file->bitsAllocated == 8)
         convertYbrFullToRgb(out, pixelCount);
     return CDICOM_OK;

@@ -166,8 +166,9 @@ static PixelEncoding encodingOf(E_TransferSyntax syntax, const std::string &uid)
     case EXS_JPEGProcess14SV1:
     case EXS_JPEGLSLossless:
     case EXS_JPEGLSLossy:
-    case EXS_RLELossless:
         return PixelEncoding::dcmtkCodec;
+    case EXS_RLELossless:
+        return PixelEncoding::rle;
     default:
         return PixelEncoding::unsupported;
     }

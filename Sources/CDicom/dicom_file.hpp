@@ -13,7 +13,7 @@
 #include <vector>
 
 // How the pixel data of a file is encoded, which decides the decoding path.
-enum class PixelEncoding { native, dcmtkCodec, jpeg2000, unsupported };
+enum class PixelEncoding { native, rle, dcmtkCodec, jpeg2000, unsupported };
 
 // One PALETTE COLOR lookup table: entries for stored values firstMapped, firstMapped + 1, ...
 struct PaletteTable {

@@ -1,9 +1,5 @@
 #include "jpeg2000.hpp"
-
-#include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcpixel.h>
-#include <dcmtk/dcmdata/dcpixseq.h>
-#include <dcmtk/dcmdata/dcpxitem.h>
+#include "encapsulated_frames.hpp"
 
 #include <openjpeg.h>
 
@@ -11,11 +7,6 @@
 #include <vector>
 
 namespace {
-
-struct Fragment {
-    const uint8_t *bytes;
-    Uint32 length;
-};
 
 struct MemoryStream {
     const uint8_t *data;
@@ -61,74 +52,10 @@ void keepMessage(const char *message, void *user) {
 
 void ignoreMessage(const char *, void *) {}
 
-bool startsCodestream(const Fragment &fragment) {
+bool startsCodestream(const uint8_t *bytes, size_t length) {
     static const uint8_t soc[2] = {0xFF, 0x4F};
     static const uint8_t jp2[8] = {0x00, 0x00, 0x00, 0x0C, 'j', 'P', ' ', ' '};
-    return (fragment.length >= 2 && std::memcmp(fragment.bytes, soc, 2) == 0) ||
-           (fragment.length >= 8 && std::memcmp(fragment.bytes, jp2, 8) == 0);
-}
-
-// Collects the fragments of every frame: one fragment per frame when the counts match, otherwise a
-// new frame starts at each fragment beginning with a codestream marker (the offset table is optional
-// and often wrong in the wild, while the markers are mandatory).
-cdicom_status frameBytes(cdicom_file *file, uint32_t frame, std::vector<uint8_t> &bytes, char *error, size_t capacity) {
-    DcmElement *element = nullptr;
-    file->format.getDataset()->findAndGetElement(DCM_PixelData, element);
-    if (element == nullptr || element->ident() != EVR_PixelData)
-        return cdicom_fail(file->path, CDICOM_NO_PIXEL_DATA, error, capacity, "no (7FE0,0010) Pixel Data");
-    DcmPixelSequence *sequence = nullptr;
-    OFCondition found = static_cast<DcmPixelData *>(element)->getEncapsulatedRepresentation(file->transferSyntax, nullptr, sequence);
-    if (found.bad() || sequence == nullptr)
-        return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity, "no encapsulated pixel data: %s", found.text());
-    const unsigned long items = sequence->card();
-    if (items < 2) return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity, "encapsulated pixel data has no fragments");
-
-    std::vector<Fragment> fragments;
-    fragments.reserve(items - 1);
-    for (unsigned long index = 1; index < items; ++index) {
-        DcmPixelItem *item = nullptr;
-        Uint8 *data = nullptr;
-        if (sequence->getItem(item, index).bad() || item == nullptr)
-            return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity, "fragment %lu missing", index);
-        Uint32 length = item->getLengthField();
-        if (length == 0) continue;
-        OFCondition loaded = item->getUint8Array(data);
-        if (loaded.bad() || data == nullptr)
-            return cdicom_fail(file->path, CDICOM_TRUNCATED, error, capacity, "cannot read fragment %lu: %s", index, loaded.text());
-        fragments.push_back({data, length});
-    }
-
-    size_t first = 0, end = 0;
-    if (file->frames == 1) {
-        first = 0;
-        end = fragments.size();
-    } else if (fragments.size() == file->frames) {
-        first = frame;
-        end = frame + 1;
-    } else {
-        uint32_t current = 0;
-        bool found = false;
-        for (size_t index = 0; index < fragments.size(); ++index) {
-            if (index > 0 && startsCodestream(fragments[index])) {
-                if (current == frame) { end = index; break; }
-                ++current;
-            }
-            if (current == frame && !found) { first = index; found = true; }
-            end = index + 1;
-        }
-        if (!found || current != frame)
-            return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity, "frame %u has no JPEG 2000 codestream", frame);
-    }
-    if (first >= end) return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity, "frame %u has no fragments", frame);
-    size_t total = 0;
-    for (size_t index = first; index < end; ++index) total += fragments[index].length;
-    bytes.resize(total);
-    size_t position = 0;
-    for (size_t index = first; index < end; ++index) {
-        std::memcpy(bytes.data() + position, fragments[index].bytes, fragments[index].length);
-        position += fragments[index].length;
-    }
-    return CDICOM_OK;
+    return (length >= 2 && std::memcmp(bytes, soc, 2) == 0) || (length >= 8 && std::memcmp(bytes, jp2, 8) == 0);
 }
 
 struct OpenJpegResources {
@@ -147,7 +74,7 @@ struct OpenJpegResources {
 cdicom_status decodeJpeg2000Frame(cdicom_file *file, uint32_t frame, const SampleLayout &layout, float *out, char *error,
                                   size_t capacity) {
     std::vector<uint8_t> bytes;
-    cdicom_status collected = frameBytes(file, frame, bytes, error, capacity);
+    cdicom_status collected = collectFrameBytes(file, frame, startsCodestream, bytes, error, capacity);
     if (collected != CDICOM_OK) return collected;
 
     const bool isJp2 = bytes.size() >= 8 && bytes[4] == 'j' && bytes[5] == 'P';
@@ -168,8 +95,19 @@ cdicom_status decodeJpeg2000Frame(cdicom_file *file, uint32_t frame, const Sampl
     opj_stream_set_seek_function(resources.stream, seekStream);
 
     if (!opj_setup_decoder(resources.codec, &parameters) ||
-        !opj_read_header(resources.stream, resources.codec, &resources.image) ||
-        !opj_decode(resources.codec, resources.stream, resources.image) ||
+        !opj_read_header(resources.stream, resources.codec, &resources.image))
+        return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity, "JPEG 2000 frame %u: %s", frame,
+                           message.empty() ? "OpenJPEG cannot read the header" : message.c_str());
+    // The codestream's own size is checked against the (limited) DICOM header before OpenJPEG allocates
+    // anything for it: a hostile codestream may claim gigapixels.
+    const opj_image_t *header = resources.image;
+    if (header->x1 <= header->x0 || header->y1 <= header->y0 || header->x1 - header->x0 != layout.columns ||
+        header->y1 - header->y0 != layout.rows || header->numcomps < layout.samplesPerPixel)
+        return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity,
+                           "JPEG 2000 frame %u is %ux%u with %u components, header claims %ux%u with %u", frame,
+                           header->y1 - header->y0, header->x1 - header->x0, header->numcomps, layout.rows, layout.columns,
+                           layout.samplesPerPixel);
+    if (!opj_decode(resources.codec, resources.stream, resources.image) ||
         !opj_end_decompress(resources.codec, resources.stream))
         return cdicom_fail(file->path, CDICOM_CORRUPT, error, capacity, "JPEG 2000 frame %u: %s", frame,
                            message.empty() ? "OpenJPEG failed" : message.c_str());

@@ -9,6 +9,21 @@ public struct DicomImageStack: Sendable {
     /// Millimetres between rows, columns and slices; the slice value is the median position step.
     public let spacing: [Double]?
 
+    /// One instance as its own image: a 2D picture, or a volume when it has several frames.
+    init(single instance: DicomHeader) {
+        seriesInstanceUID = instance.seriesInstanceUID
+        modality = instance.modality
+        instances = [instance]
+        spacing = instance.pixelSpacing.map { $0 + [instance.sliceThickness ?? 0] }
+    }
+
+    init(seriesInstanceUID: String, modality: String, instances: [DicomHeader], spacing: [Double]?) {
+        self.seriesInstanceUID = seriesInstanceUID
+        self.modality = modality
+        self.instances = instances
+        self.spacing = spacing
+    }
+
     public var rows: Int { instances[0].rows }
     public var columns: Int { instances[0].columns }
     public var channels: Int { instances[0].channels }
@@ -40,10 +55,7 @@ enum SliceOrdering {
                 + "\(first.rows)x\(first.columns)x\(first.channels)")
         }
         let inPlaneSpacing = first.pixelSpacing
-        if instances.count == 1 {
-            return DicomImageStack(seriesInstanceUID: uid, modality: first.modality, instances: instances,
-                                   spacing: inPlaneSpacing.map { $0 + [first.sliceThickness ?? 0] })
-        }
+        if instances.count == 1 { return DicomImageStack(single: first) }
 
         let ordered: [DicomHeader]
         var sliceStep: Double?

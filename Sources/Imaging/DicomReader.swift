@@ -14,14 +14,6 @@ public enum DicomReader {
         return try decode(file: file, header: header)
     }
 
-    /// Parses the file once and decodes it only when it is an image; non-images come back with nil pixels.
-    static func readImage(path: String, limits: DicomLimits) throws -> (header: DicomHeader, pixels: DicomPixels?) {
-        let file = try DicomFile(path: path, limits: limits)
-        let header = try header(of: file)
-        guard header.isImage else { return (header, nil) }
-        return (header, try decode(file: file, header: header))
-    }
-
     private static func header(of file: DicomFile) throws -> DicomHeader {
         let header = try DicomHeader(file: file)
         if header.isImage {

@@ -64,10 +64,7 @@ public enum DicomStudyScanner {
             let instances = series[uid]!.sorted { $0.path < $1.path }
             let multiFrame = instances.filter { $0.frames > 1 }
             let singleFrame = instances.filter { $0.frames == 1 }
-            for instance in multiFrame {
-                stacks.append(DicomImageStack(seriesInstanceUID: uid, modality: instance.modality, instances: [instance],
-                                              spacing: instance.pixelSpacing.map { $0 + [instance.sliceThickness ?? 0] }))
-            }
+            stacks += multiFrame.map(DicomImageStack.init(single:))
             guard !singleFrame.isEmpty else { continue }
             let stackable = crossSectionalModalities.contains(singleFrame[0].modality.uppercased())
                 || singleFrame.allSatisfy { $0.imagePositionPatient != nil && $0.imageOrientationPatient != nil }
@@ -80,9 +77,7 @@ public enum DicomStudyScanner {
                     rejected.append(SeriesError(kind: .unorderable, seriesInstanceUID: uid, message: "\(error)"))
                 }
             } else {
-                for instance in singleFrame {
-                    stacks.append(try! SliceOrdering.stack([instance]))
-                }
+                stacks += singleFrame.map(DicomImageStack.init(single:))
             }
         }
         return DicomStudyInventory(stacks: stacks, rejectedSeries: rejected, skipped: skipped)

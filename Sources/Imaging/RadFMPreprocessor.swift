@@ -1,3 +1,5 @@
+import Foundation
+
 /// RadFM's image preprocessing: each image to [3, H, W, D] in [0, 1], all images of a sample sharing one
 /// depth D, packed as [S, 3, H, W, D].
 ///
@@ -47,13 +49,17 @@ public struct RadFMPreprocessor: Sendable {
         let planeCount = imageSize * imageSize * depth
         let transform = intensityTransform(for: image)
         let ownChannels = image.channels == 3 ? 3 : 1
-        for channel in 0..<ownChannels {
-            let target = output + channel * planeCount
-            if image.isVolume || image.scaling == .none {
-                writeNearest(image, channel: channel, depth: depth, transform: transform, into: target)
-            } else {
-                writeBicubic(image, channel: channel, depth: depth, transform: transform, into: target)
+        if image.isVolume || image.scaling == .none {
+            // Gray volumes write their copies row by row while the row is still in cache.
+            let copies = ownChannels == 1 ? [output + planeCount, output + 2 * planeCount] : []
+            for channel in 0..<ownChannels {
+                writeNearest(image, channel: channel, depth: depth, transform: transform, into: output + channel * planeCount,
+                             copies: copies)
             }
+            return
+        }
+        for channel in 0..<ownChannels {
+            writeBicubic(image, channel: channel, depth: depth, transform: transform, into: output + channel * planeCount)
         }
         for channel in ownChannels..<3 { (output + channel * planeCount).update(from: output, count: planeCount) }
     }
@@ -90,23 +96,26 @@ public struct RadFMPreprocessor: Sendable {
     }
 
     /// Nearest-neighbour gather, one output row at a time: the row's [depth][width] tile is gathered from
-    /// contiguous source rows, then transposed so depth is innermost.
+    /// contiguous source rows, then transposed so depth is innermost, and copied to `copies` (the other
+    /// channels of a gray image). Row bands run in parallel.
     private func writeNearest(_ image: ImageVolume, channel: Int, depth: Int, transform: IntensityTransform,
-                              into output: UnsafeMutablePointer<Float>) {
+                              into output: UnsafeMutablePointer<Float>, copies: [UnsafeMutablePointer<Float>]) {
         let size = imageSize
         let rowIndex = NearestIndex.table(inputSize: image.rows, outputSize: size)
         let columnIndex = NearestIndex.table(inputSize: image.columns, outputSize: size).map { $0 * image.channels + channel }
         let sliceIndex = NearestIndex.table(inputSize: image.depth, outputSize: depth)
         let sliceStride = image.rows * image.columns * image.channels
         let rowStride = image.columns * image.channels
-        var tile = [Float](repeating: 0, count: depth * size)
+        let bands = min(size, max(1, ProcessInfo.processInfo.activeProcessorCount * 2))
         image.data.withUnsafeBufferPointer { source in
-            tile.withUnsafeMutableBufferPointer { tile in
-                columnIndex.withUnsafeBufferPointer { columns in
-                    for row in 0..<size {
+            columnIndex.withUnsafeBufferPointer { columns in
+                DispatchQueue.concurrentPerform(iterations: bands) { band in
+                    let tile = UnsafeMutablePointer<Float>.allocate(capacity: depth * size)
+                    defer { tile.deallocate() }
+                    for row in (band * size / bands)..<((band + 1) * size / bands) {
                         for slice in 0..<depth {
                             let sourceRow = source.baseAddress! + sliceIndex[slice] * sliceStride + rowIndex[row] * rowStride
-                            let tileRow = tile.baseAddress! + slice * size
+                            let tileRow = tile + slice * size
                             for column in 0..<size { tileRow[column] = transform(sourceRow[columns[column]]) }
                         }
                         let outputRow = output + row * size * depth
@@ -114,6 +123,7 @@ public struct RadFMPreprocessor: Sendable {
                             let voxel = outputRow + column * depth
                             for slice in 0..<depth { voxel[slice] = tile[slice * size + column] }
                         }
+                        for copy in copies { (copy + row * size * depth).update(from: outputRow, count: size * depth) }
                     }
                 }
             }

@@ -3,14 +3,37 @@ import Foundation
 /// Element-wise activations, in place over contiguous buffers.
 public enum Activation {
     /// Exact GELU, `0.5 x (1 + erf(x / sqrt 2))`: PyTorch's `nn.GELU()` default, not the tanh variant.
+    /// erf is evaluated eight lanes at a time with Abramowitz-Stegun 7.1.26 (absolute error below 1.5e-7),
+    /// the same formula PyTorch's vectorised CPU kernel uses.
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let invSqrt2: Float = 0.70710678118654752
         Parallel.forEachChunk(count, minimumChunk: 1 << 15) { range in
-            for i in range {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(x + i).storeBytes(of: 0.5 * v * (1 + erf(v * 0.70710678118654752)),
+                                                          as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < range.upperBound {
+                x[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.70710678118654752))
+                i += 1
             }
         }
+    }
+
+    @inline(__always)
+    static func erf(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let z = pointwiseMax(x, -x)
+        let t = 1 / (1 + 0.3275911 * z)
+        var p = SIMD8<Float>(repeating: 1.061405429)
+        p = p * t - 1.453152027
+        p = p * t + 1.421413741
+        p = p * t - 0.284496736
+        p = p * t + 0.254829592
+        let magnitude = 1 - p * t * VectorExp.exp(-z * z)
+        // erf is odd: give the magnitude x's sign bit.
+        let sign = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x8000_0000
+        return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | sign, to: SIMD8<Float>.self)
     }
 
     /// LLaMA's gated MLP activation over a [rows, 2 * width] matrix whose rows are `[gate | up]`:
@@ -26,24 +49,5 @@ public enum Activation {
                 output[index] = gate / (1 + expf(-gate)) * up
             }
         }
-    }
-}
-
-/// Softmax over the first `length` entries of a row; the rest of the row is set to 0, which is how the
-/// causal mask is applied without materialising -inf entries.
-public enum Softmax {
-    @inlinable
-    public static func row(_ x: UnsafeMutablePointer<Float>, length: Int, rowLength: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<length where x[i] > maximum { maximum = x[i] }
-        var total: Float = 0
-        for i in 0..<length {
-            let e = expf(x[i] - maximum)
-            x[i] = e
-            total += e
-        }
-        let inverse = 1 / total
-        for i in 0..<length { x[i] *= inverse }
-        if length < rowLength { (x + length).update(repeating: 0, count: rowLength - length) }
     }
 }

@@ -38,7 +38,13 @@ public enum Attention {
 
     public static func multiHead(_ operands: Operands, heads: Int, headDim: Int, causal: Bool) {
         if operands.queryCount * operands.keyCount >= gemmThreshold {
-            for head in 0..<heads { headWithGemm(operands, head: head, headDim: headDim, causal: causal) }
+            // One score matrix reused by every head: a 4096-token volume's is 64 MB, and a fresh
+            // allocation per head pays its page faults again each time.
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: operands.queryCount * operands.keyCount)
+            defer { scores.deallocate() }
+            for head in 0..<heads {
+                headWithGemm(operands, head: head, headDim: headDim, causal: causal, scores: scores)
+            }
         } else {
             Parallel.forEach(heads) { head in singleHead(operands, head: head, headDim: headDim, causal: causal) }
         }
@@ -74,11 +80,11 @@ public enum Attention {
     }
 
     /// sgemm for one head: `S = scale * Q K^T`, masked row softmax, `O = S V`. OpenBLAS threads the products.
-    static func headWithGemm(_ o: Operands, head: Int, headDim: Int, causal: Bool) {
+    static func headWithGemm(
+        _ o: Operands, head: Int, headDim: Int, causal: Bool, scores: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(headDim).squareRoot()
         let offset = head * headDim
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: o.queryCount * o.keyCount)
-        defer { scores.deallocate() }
         Matmul.gemm(transposeB: true, m: o.queryCount, n: o.keyCount, k: headDim, alpha: scale,
                     a: o.query + offset, lda: o.queryStride, b: o.key + offset, ldb: o.keyStride,
                     c: scores, ldc: o.keyCount)

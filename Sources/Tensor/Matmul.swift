@@ -21,9 +21,9 @@ public enum Matmul {
     /// `weight` laid out [outFeatures, inFeatures]. With `accumulate` the product is added to `y`, which
     /// folds a residual connection into the BLAS call (beta = 1) instead of a separate pass.
     ///
-    /// A single row goes through sgemv: sgemm packs the whole weight matrix on every call, which for one
-    /// row (a decode step at batch 1) costs about three times the bandwidth-bound gemv. From two rows on,
-    /// sgemm's packed kernel is faster than one gemv per row.
+    /// A single row goes through sgemv, OpenBLAS's bandwidth-bound kernel. Up to `SkinnyLinear.maximumRows`
+    /// rows (decode steps of a batch) go through `SkinnyLinear`, which streams the weight once instead of
+    /// letting sgemm pack all of it on every call. Larger products use sgemm's packed kernel.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, outFeatures: Int, bias: UnsafePointer<Float>? = nil,
@@ -32,6 +32,9 @@ public enum Matmul {
         if rows == 1 {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(outFeatures), blasint(inFeatures), 1, weight,
                         blasint(inFeatures), x, 1, accumulate ? 1 : 0, y, 1)
+        } else if rows <= SkinnyLinear.maximumRows {
+            SkinnyLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, outFeatures: outFeatures,
+                               accumulate: accumulate, into: y)
         } else {
             gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                  b: weight, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)

@@ -26,9 +26,27 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Decoder layers of the benchmark LLM (hidden 2048, MLP 5632, 16 heads of 128).")
     var llmLayers: Int = 16
 
+    @Flag(help: "Tiny model and sizes (seconds, not minutes): checks that every stage runs, not how fast.")
+    var quick = false
+
+    /// The sizes actually run: the options, or the smoke-test sizes with `--quick`.
+    var plan: (depths: [Int], batches: [Int], promptTokens: Int, decodeTokens: Int, sgemmSize: Int) {
+        quick ? ([4], [1, 2], 8, 2, 256) : (depths, batches, promptTokens, decodeTokens, 2048)
+    }
+
     /// RadFM's vision encoder and perceiver (DESIGN section 5) in front of a ~1 B-parameter LLaMA.
     var benchConfig: RadFMConfig {
-        RadFMConfig(
+        if quick {
+            return RadFMConfig(
+                vision: .init(imageSize: 64, frames: 8, patchSize: 32, framePatchSize: 4, channels: 3,
+                              dim: 64, depth: 2, heads: 2, dimHead: 32, mlpDim: 128),
+                perceiver: .init(depth: 1, heads: 2, dimHead: 32, numLatents: 4, ffMult: 2),
+                text: .init(hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2,
+                            numAttentionHeads: 2, vocabSize: 512, rmsNormEps: 1e-6,
+                            maxPositionEmbeddings: 64, ropeTheta: 10000),
+                maxImages: 1)
+        }
+        return RadFMConfig(
             vision: .init(imageSize: 512, frames: 512, patchSize: 32, framePatchSize: 4, channels: 3,
                           dim: 768, depth: 12, heads: 8, dimHead: 64, mlpDim: 2048),
             perceiver: .init(depth: 6, heads: 8, dimHead: 64, numLatents: 32, ffMult: 4),
@@ -42,8 +60,9 @@ struct BenchCommand: ParsableCommand {
         if let openBLASStartupNote { print(openBLASStartupNote) }
         print("OpenBLAS kernel \(OpenBLASRuntime.coreName), \(OpenBLASRuntime.threadCount) threads, "
               + "\(Parallel.coreCount) cores")
-        let sgemm = Self.sgemmRate()
-        print(String(format: "sgemm 2048x2048x2048: %.1f GFLOP/s", sgemm))
+        let plan = plan
+        let sgemm = Self.sgemmRate(size: plan.sgemmSize)
+        print(String(format: "sgemm %dx%dx%d: %.1f GFLOP/s", plan.sgemmSize, plan.sgemmSize, plan.sgemmSize, sgemm))
 
         let config = benchConfig
         let model = RadFMModel(config: config)
@@ -54,22 +73,24 @@ struct BenchCommand: ParsableCommand {
                      config.text.numHiddenLayers, config.text.hiddenSize))
 
         // The first pass pays page faults and thread start-up; time the steady state.
-        _ = try model.visualTokens([Tensor(zeros: [3, 512, 512, config.vision.framePatchSize])])
-        for depth in depths {
-            let image = Tensor(zeros: [3, 512, 512, depth])
+        let side = config.vision.imageSize
+        _ = try model.visualTokens([Tensor(zeros: [3, side, side, config.vision.framePatchSize])])
+        for depth in plan.depths {
+            let image = Tensor(zeros: [3, side, side, depth])
             Self.fillUniform(image.buffer, scale: 1, seed: UInt64(depth))
             let runs = depth <= 16 ? 3 : 1
             var seconds = Double.infinity
             for _ in 0..<runs { seconds = min(seconds, try Self.time { _ = try model.visualTokens([image]) }) }
             let flops = Self.visionFlops(config, depth: depth)
-            report("vision 512x512x\(depth)", seconds: seconds, flops: flops, sgemm: sgemm,
+            report("vision \(side)x\(side)x\(depth)", seconds: seconds, flops: flops, sgemm: sgemm,
                    extra: String(format: "%.3f s/image", seconds))
         }
 
-        for batch in batches {
+        let (promptTokens, decodeTokens) = (plan.promptTokens, plan.decodeTokens)
+        for batch in plan.batches {
             let prompts: [[Int32]] = (0..<batch).map { sample in
                 let text: [Int32] = (1..<promptTokens).map { position in
-                    Int32(100 + (position * 7919 + sample * 104_729) % 31_000)
+                    Int32(100 + (position * 7919 + sample * 104_729) % (config.text.vocabSize - 100))
                 }
                 return [config.bosTokenId] + text
             }
@@ -109,9 +130,8 @@ struct BenchCommand: ParsableCommand {
         print(label + String(format: "%8.3f s  %7.1f GFLOP/s  %.2f of sgemm  ", seconds, rate, rate / sgemm) + extra)
     }
 
-    /// Best of three 2048^3 products: the ceiling every stage is measured against.
-    static func sgemmRate() -> Double {
-        let n = 2048
+    /// Best of three size^3 products: the ceiling every stage is measured against.
+    static func sgemmRate(size n: Int) -> Double {
         let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
         fillUniform(a.buffer, scale: 1, seed: 1)
         fillUniform(b.buffer, scale: 1, seed: 2)
@@ -124,11 +144,12 @@ struct BenchCommand: ParsableCommand {
         return 2 * Double(n * n * n) / best / 1e9
     }
 
-    /// Matmul work of the vision path for one 512x512xD image: patch embedding, blocks (projections and
+    /// Matmul work of the vision path for one square image of depth D: patch embedding, blocks (projections and
     /// attention), perceiver and projection.
     static func visionFlops(_ config: RadFMConfig, depth: Int) -> Double {
         let v = config.vision, p = config.perceiver
-        let tokens = Double((512 / v.patchSize) * (512 / v.patchSize) * (depth / v.framePatchSize))
+        let side = v.imageSize / v.patchSize
+        let tokens = Double(side * side * (depth / v.framePatchSize))
         let dim = Double(v.dim), inner = Double(v.innerDim), mlp = Double(v.mlpDim)
         var flops = 2 * tokens * Double(v.patchDim) * dim
         flops += Double(v.depth) * (2 * tokens * (dim * 3 * inner + inner * dim + 2 * dim * mlp)

@@ -7,7 +7,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "RadBench evaluation.",
-        subcommands: [Score.self])
+        subcommands: [Score.self, Run.self, Import.self])
 
     /// `radfm eval score`: metrics for predictions made elsewhere.
     struct Score: ParsableCommand {

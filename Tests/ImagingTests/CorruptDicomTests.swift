@@ -17,7 +17,7 @@ final class CorruptDicomTests: XCTestCase {
 
     /// CT_small.dcm: explicit VR little endian, 128x128, 16-bit, one frame.
     private func realFile() throws -> Data {
-        try Data(contentsOf: URL(fileURLWithPath: try PydicomReference.file(named: "CT_small.dcm").path))
+        try Data(contentsOf: URL(fileURLWithPath: try PythonReference.testFile(named: "CT_small.dcm")))
     }
 
     private func write(_ data: Data, _ name: String) throws -> String {
@@ -107,7 +107,7 @@ final class CorruptDicomTests: XCTestCase {
     }
 
     func testNonImageObjectHasNoPixelDataToDecode() throws {
-        let path = try PydicomReference.file(named: "test-SR.dcm").path
+        let path = try PythonReference.testFile(named: "test-SR.dcm")
         assertError(.noPixelData, path: path) { _ = try DicomReader.decode(path: path) }
     }
 }

@@ -63,7 +63,7 @@ final class DicomSeriesAssemblyTests: XCTestCase {
 
     func testNonImageObjectsAndBrokenFilesAreSkippedAndReported() throws {
         let reference = try Ch2Reference.shared()
-        let report = try PydicomReference.file(named: "test-SR.dcm").path
+        let report = try PythonReference.testFile(named: "test-SR.dcm")
         let broken = scratch.appendingPathComponent("broken.dcm")
         try Data("not dicom".utf8).write(to: broken)
         let inventory = DicomStudyScanner.scan(paths: [try study(reference.sliceFiles + [report, broken.path], named: "mixed")])
@@ -76,7 +76,7 @@ final class DicomSeriesAssemblyTests: XCTestCase {
     }
 
     func testMonochrome1RadiographIsInvertedWithinItsRange() throws {
-        let path = try PydicomReference.file(named: "RG1_UNCR.dcm").path
+        let path = try PythonReference.testFile(named: "RG1_UNCR.dcm")
         let stored = try DicomReader.decode(path: path).data
         let inventory = DicomStudyScanner.scan(paths: [path])
         let volume = try DicomVolumeLoader.load(try XCTUnwrap(inventory.stacks.first))
@@ -89,7 +89,7 @@ final class DicomSeriesAssemblyTests: XCTestCase {
 
     func testSelectionTakesLargestImagesFirstUpToTheLimit() throws {
         let reference = try Ch2Reference.shared()
-        let small = try PydicomReference.file(named: "CT_small.dcm").path
+        let small = try PythonReference.testFile(named: "CT_small.dcm")
         let folder = try study(reference.sliceFiles + [small], named: "two-series")
         let inventory = DicomStudyScanner.scan(paths: [folder])
         XCTAssertEqual(inventory.stacks.count, 2)

@@ -35,8 +35,8 @@ final class PreprocessingTests: XCTestCase {
     """
 
     private func references(size: Int) throws {
-        let ct = try PydicomReference.file(named: "CT_small.dcm").path
-        let us = try PydicomReference.file(named: "US1_UNCR.dcm").path
+        let ct = try PythonReference.testFile(named: "CT_small.dcm")
+        let us = try PythonReference.testFile(named: "US1_UNCR.dcm")
         _ = try PythonReference.run(Self.script, arguments: [folder.path, ct, us, String(size)])
     }
 

@@ -27,6 +27,17 @@ enum PythonReference {
         return data
     }
 
+    /// The path of one file of pydicom's or pydicom-data's test set, without building the full reference.
+    static func testFile(named name: String) throws -> String {
+        let output = try run(imports + """
+        path = get_testdata_file(sys.argv[1])
+        if path is None:
+            print(sys.argv[1] + " is not in pydicom's test files", file=sys.stderr); sys.exit(3)
+        print(path)
+        """, arguments: [name])
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     static func unavailable(_ reason: String) throws -> Never {
         if ProcessInfo.processInfo.environment["CI"] != nil {
             XCTFail("reference tooling missing in CI: \(reason)")

@@ -7,7 +7,10 @@ final class ServeProcess {
     let process = Process()
     let logURL: URL
 
-    init(harness: PipelineHarness, model: URL, name: String, batchSize: Int = 8) throws {
+    /// `staticMember` gives the process a Kafka static group membership id (KIP-345): a restarted
+    /// process with the same id takes its predecessor's place at once instead of waiting for the
+    /// group to notice the crash, as a StatefulSet pod would.
+    init(harness: PipelineHarness, model: URL, name: String, batchSize: Int = 8, staticMember: String? = nil) throws {
         logURL = harness.storageRoot.deletingLastPathComponent().appendingPathComponent("\(harness.topic)-\(name).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -24,6 +27,7 @@ final class ServeProcess {
         environment["RADFM_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
         environment["RADFM_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500"
         environment["RADFM_KAFKA_TOPIC_METADATA_REFRESH_INTERVAL_MS"] = "1000"
+        if let staticMember { environment["RADFM_KAFKA_GROUP_INSTANCE_ID"] = staticMember }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log

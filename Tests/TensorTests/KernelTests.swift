@@ -89,6 +89,36 @@ final class KernelTests: XCTestCase {
         for (value, wanted) in zip(x, expected) { XCTAssertEqual(value, wanted, accuracy: 1e-6) }
     }
 
+    func testVectorExpIsWithinTwoUlpOfLibmAndUnderflowsToTiny() {
+        var x = [Float](repeating: 0, count: 8)
+        for start in stride(from: Float(-87), to: 88, by: 0.37) {
+            for lane in 0..<8 { x[lane] = start + Float(lane) * 0.041 }
+            let result = VectorExp.exp(SIMD8(x))
+            for lane in 0..<8 {
+                let expected = Foundation.exp(x[lane])
+                XCTAssertEqual(result[lane], expected, accuracy: 2 * expected.ulp, "exp(\(x[lane]))")
+            }
+        }
+        XCTAssertLessThanOrEqual(VectorExp.exp(SIMD8(repeating: -100)).max(), Float.leastNormalMagnitude)
+    }
+
+    func testGeluVectorLanesAgreeWithTheErfFormula() {
+        var x = (0..<37).map { Float($0) * 0.29 - 5.3 }
+        let input = x
+        Activation.gelu(&x, count: x.count)
+        for (value, v) in zip(x, input) {
+            XCTAssertEqual(value, 0.5 * v * (1 + erff(v / Float(2).squareRoot())), accuracy: 2e-7 * max(1, abs(v)))
+        }
+    }
+
+    func testSoftmaxOfALongRowSumsToOneAndKeepsRatios() {
+        var row = values(29, seed: 15).map { $0 * 6 }
+        let input = row
+        Softmax.row(&row, length: 29, rowLength: 29)
+        XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-6)
+        XCTAssertEqual(row[20] / row[3], exp(input[20] - input[3]), accuracy: 1e-5 * exp(input[20] - input[3]))
+    }
+
     func testSiluGateMultipliesGatedHalfByUpHalf() {
         let gateAndUp: [Float] = [1, -2, 3, 4, /* row 2 */ 0.5, 0, -1, 2]
         var out = [Float](repeating: 0, count: 4)

@@ -82,7 +82,8 @@ int cdicom_output_channels(const cdicom_file *file);
 cdicom_status cdicom_decode_frame(cdicom_file *file, uint32_t frame, double slope, double intercept,
                                   float *out, size_t out_count, char *error, size_t error_capacity);
 
-/* Registers DCMTK's RLE, JPEG and JPEG-LS decoders exactly once; safe to call from any thread. */
+/* Registers DCMTK's JPEG and JPEG-LS decoders exactly once; safe to call from any thread. (RLE and
+ * JPEG 2000 are decoded by this library itself.) */
 void cdicom_register_codecs(void);
 
 #ifdef __cplusplus

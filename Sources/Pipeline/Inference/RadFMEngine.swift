@@ -66,13 +66,30 @@ public final class RadFMEngine: InferenceEngine {
     }
 }
 
-/// Identity of a checkpoint: SHA-256 over config.json and the weight files, streamed in chunks.
-/// Recorded in `models` so QA can tell which weights produced a result.
+/// Identity of a checkpoint: SHA-256 over config.json and the weight files, streamed in chunks, and
+/// recorded in `models` so QA can tell which weights produced a result. Hashing a 53 GB checkpoint
+/// takes minutes, so the digest is kept in `checkpoint.sha256` beside the weights together with each
+/// file's size and modification time, and recomputed only when one of them changed.
 enum CheckpointFingerprint {
+    static let cacheName = "checkpoint.sha256"
+
     static func sha256(modelDirectory: URL) throws -> String {
-        let names = try FileManager.default.contentsOfDirectory(atPath: modelDirectory.path)
+        let fm = FileManager.default
+        let names = try fm.contentsOfDirectory(atPath: modelDirectory.path)
             .filter { $0 == "config.json" || $0.hasSuffix(".safetensors") || $0.hasSuffix(".bin") || $0.hasSuffix(".index.json") }
             .sorted()
+        var stamp = ""
+        for name in names {
+            let attributes = try fm.attributesOfItem(atPath: modelDirectory.appendingPathComponent(name).path)
+            let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            stamp += "\(name) \(size) \(String(format: "%.6f", modified))\n"
+        }
+        let cache = modelDirectory.appendingPathComponent(cacheName)
+        if let cached = try? String(contentsOf: cache, encoding: .utf8), cached.hasSuffix(stamp),
+           let digest = cached.split(separator: "\n").first, digest.count == 64 {
+            return String(digest)
+        }
         var hasher = SHA256.Hasher()
         for name in names {
             hasher.update(Array((name + "\n").utf8))
@@ -84,6 +101,9 @@ enum CheckpointFingerprint {
                 chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer($0)) }
             }
         }
-        return SHA256.hex(hasher.finalize())
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        // A read-only model directory is fine: the digest is then recomputed at each start.
+        try? (digest + "\n" + stamp).write(to: cache, atomically: true, encoding: .utf8)
+        return digest
     }
 }

@@ -1,0 +1,256 @@
+"""The stages `radfm bench` times, in plain PyTorch, for a side-by-side ratio on the same machine.
+
+Written from DESIGN section 5 with ordinary torch ops in the way RadFM's own PyTorch code computes them
+(3D ViT with explicit softmax attention, perceiver resampler, LLaMA decoder with a KV cache), with the
+same sizes and random weights as `radfm bench`. Not part of CI: it needs torch in a benchmark venv.
+
+    python3 Benchmarks/pytorch_stages.py --threads 2 [--quick] [--repeats 3]
+
+Prints one line per stage: best-of-N seconds and the figure `radfm bench` prints (tokens/s for the LLM).
+"""
+import argparse
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads, dim_head):
+        super().__init__()
+        self.heads, self.scale = heads, dim_head ** -0.5
+        self.norm = nn.LayerNorm(dim)
+        self.to_qkv = nn.Linear(dim, 3 * heads * dim_head, bias=False)
+        self.to_out = nn.Linear(heads * dim_head, dim)
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        q, k, v = self.to_qkv(self.norm(x)).chunk(3, dim=-1)
+        q, k, v = (t.view(b, n, self.heads, -1).transpose(1, 2) for t in (q, k, v))
+        attn = (q @ k.transpose(-1, -2) * self.scale).softmax(dim=-1)
+        return self.to_out((attn @ v).transpose(1, 2).reshape(b, n, -1))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.net = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class VisionEncoder(nn.Module):
+    """3D ViT: (p1 p2 pf c) patches -> LayerNorm/Linear/LayerNorm, 3D position embedding, pre-norm blocks."""
+
+    def __init__(self, v):
+        super().__init__()
+        self.v = v
+        patch_dim = v["patch_size"] ** 2 * v["frame_patch_size"] * v["channels"]
+        self.embed = nn.Sequential(nn.LayerNorm(patch_dim), nn.Linear(patch_dim, v["dim"]), nn.LayerNorm(v["dim"]))
+        self.blocks = nn.ModuleList(
+            nn.ModuleList([Attention(v["dim"], v["heads"], v["dim_head"]), FeedForward(v["dim"], v["mlp_dim"])])
+            for _ in range(v["depth"]))
+
+    def forward(self, image):  # [b, c, h, w, d]
+        p, pf = self.v["patch_size"], self.v["frame_patch_size"]
+        b, c, h, w, d = image.shape
+        x = image.view(b, c, h // p, p, w // p, p, d // pf, pf).permute(0, 2, 4, 6, 3, 5, 7, 1)
+        x = self.embed(x.reshape(b, (h // p) * (w // p) * (d // pf), -1))
+        x = x + torch.randn_like(x[:1])  # stands in for the gathered 3D position embedding
+        for attention, feed_forward in self.blocks:
+            x = attention(x) + x
+            x = feed_forward(x) + x
+        return x
+
+
+class PerceiverAttention(nn.Module):
+    def __init__(self, dim, heads, dim_head):
+        super().__init__()
+        self.heads, self.scale = heads, dim_head ** -0.5
+        inner = heads * dim_head
+        self.norm_media, self.norm_latents = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.to_q = nn.Linear(dim, inner, bias=False)
+        self.to_kv = nn.Linear(dim, 2 * inner, bias=False)
+        self.to_out = nn.Linear(inner, dim, bias=False)
+
+    def forward(self, media, latents):
+        media, latents = self.norm_media(media), self.norm_latents(latents)
+        b, n, _ = latents.shape
+        q = self.to_q(latents).view(b, n, self.heads, -1).transpose(1, 2)
+        k, v = self.to_kv(torch.cat([media, latents], dim=1)).chunk(2, dim=-1)
+        k, v = (t.view(b, t.shape[1], self.heads, -1).transpose(1, 2) for t in (k, v))
+        attn = (q @ k.transpose(-1, -2) * self.scale).softmax(dim=-1)
+        return self.to_out((attn @ v).transpose(1, 2).reshape(b, n, -1))
+
+
+class Perceiver(nn.Module):
+    def __init__(self, dim, p):
+        super().__init__()
+        self.latents = nn.Parameter(torch.randn(p["num_latents"], dim))
+        self.layers = nn.ModuleList(
+            nn.ModuleList([PerceiverAttention(dim, p["heads"], p["dim_head"]),
+                           nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim * p["ff_mult"], bias=False),
+                                         nn.GELU(), nn.Linear(dim * p["ff_mult"], dim, bias=False))])
+            for _ in range(p["depth"]))
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, media):
+        latents = self.latents.expand(media.shape[0], -1, -1)
+        for attention, feed_forward in self.layers:
+            latents = attention(media, latents) + latents
+            latents = feed_forward(latents) + latents
+        return self.norm(latents)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.weight, self.eps = nn.Parameter(torch.ones(dim)), eps
+
+    def forward(self, x):
+        return self.weight * x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+
+def rotate_half(x):
+    a, b = x.chunk(2, dim=-1)
+    return torch.cat([-b, a], dim=-1)
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, t):
+        super().__init__()
+        h, self.heads = t["hidden_size"], t["num_attention_heads"]
+        self.q, self.k, self.v, self.o = (nn.Linear(h, h, bias=False) for _ in range(4))
+        self.gate = nn.Linear(h, t["intermediate_size"], bias=False)
+        self.up = nn.Linear(h, t["intermediate_size"], bias=False)
+        self.down = nn.Linear(t["intermediate_size"], h, bias=False)
+        self.norm1, self.norm2 = RMSNorm(h, 1e-6), RMSNorm(h, 1e-6)
+
+    def forward(self, x, cos, sin, cache):
+        b, n, _ = x.shape
+        y = self.norm1(x)
+        q, k, v = (proj(y).view(b, n, self.heads, -1).transpose(1, 2) for proj in (self.q, self.k, self.v))
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        if cache:
+            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+        cache[:] = [k, v]
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+        if n > 1:
+            scores = scores + torch.full((n, k.shape[2]), float("-inf")).triu(k.shape[2] - n + 1)
+        x = x + self.o((scores.softmax(-1) @ v).transpose(1, 2).reshape(b, n, -1))
+        y = self.norm2(x)
+        return x + self.down(F.silu(self.gate(y)) * self.up(y))
+
+
+class Llama(nn.Module):
+    def __init__(self, t):
+        super().__init__()
+        self.t = t
+        self.embed = nn.Embedding(t["vocab_size"], t["hidden_size"])
+        self.layers = nn.ModuleList(DecoderLayer(t) for _ in range(t["num_hidden_layers"]))
+        self.norm = RMSNorm(t["hidden_size"], 1e-6)
+        self.lm_head = nn.Linear(t["hidden_size"], t["vocab_size"], bias=False)
+
+    def rotary(self, start, count):
+        head = self.t["hidden_size"] // self.t["num_attention_heads"]
+        inv_freq = 1.0 / (10000 ** (torch.arange(0, head, 2).float() / head))
+        angles = torch.outer(torch.arange(start, start + count).float(), inv_freq)
+        angles = torch.cat([angles, angles], dim=-1)
+        return angles.cos(), angles.sin()
+
+    def forward(self, tokens, start, caches):
+        x = self.embed(tokens)
+        cos, sin = self.rotary(start, tokens.shape[1])
+        for layer, cache in zip(self.layers, caches):
+            x = layer(x, cos, sin, cache)
+        return self.lm_head(self.norm(x[:, -1]))  # last position only, as generation needs
+
+
+def best_of(repeats, body):
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def configs(quick):
+    """The sizes of `radfm bench` (and of `radfm bench --quick`)."""
+    if quick:
+        vision = dict(image_size=64, patch_size=32, frame_patch_size=4, channels=3, dim=64, depth=2, heads=2,
+                      dim_head=32, mlp_dim=128)
+        perceiver = dict(depth=1, heads=2, dim_head=32, num_latents=4, ff_mult=2)
+        text = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                    vocab_size=512)
+        return vision, perceiver, text, dict(depths=[4], batches=[1, 2], prompt=8, decode=2)
+    vision = dict(image_size=512, patch_size=32, frame_patch_size=4, channels=3, dim=768, depth=12, heads=8,
+                  dim_head=64, mlp_dim=2048)
+    perceiver = dict(depth=6, heads=8, dim_head=64, num_latents=32, ff_mult=4)
+    text = dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=16, num_attention_heads=16,
+                vocab_size=32000)
+    return vision, perceiver, text, dict(depths=[4, 64], batches=[1, 4, 16], prompt=128, decode=16)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs per stage")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--stages", default="sgemm,vision,llm")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    vision_cfg, perceiver_cfg, text_cfg, plan = configs(args.quick)
+    stages = args.stages.split(",")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{torch.backends.cpu.get_cpu_capability()}")
+
+    with torch.inference_mode():
+        if "sgemm" in stages:
+            n = 256 if args.quick else 2048
+            a, b = torch.randn(n, n), torch.randn(n, n)
+            seconds = best_of(args.repeats, lambda: a @ b)
+            print(f"sgemm {n}^3: {2 * n ** 3 / seconds / 1e9:.1f} GFLOP/s")
+
+        if "vision" in stages:
+            encoder, perceiver = VisionEncoder(vision_cfg).eval(), Perceiver(vision_cfg["dim"], perceiver_cfg).eval()
+            fc = nn.Linear(vision_cfg["dim"], text_cfg["hidden_size"])
+            side = vision_cfg["image_size"]
+            for depth in plan["depths"]:
+                image = torch.rand(1, 3, side, side, depth)
+                run = lambda: fc(perceiver(encoder(image)))
+                run()  # first pass pays allocation and thread start-up, as in radfm bench
+                seconds = best_of(args.repeats if depth <= 16 else max(1, args.repeats // 2), run)
+                print(f"vision {side}x{side}x{depth}: {seconds:.3f} s")
+
+        if "llm" in stages:
+            llm = Llama(text_cfg).eval()
+            for parameter in llm.parameters():
+                if parameter.dim() == 2:
+                    nn.init.uniform_(parameter, -parameter.shape[1] ** -0.5, parameter.shape[1] ** -0.5)
+            for batch in plan["batches"]:
+                prompt = torch.randint(100, text_cfg["vocab_size"], (batch, plan["prompt"]))
+                caches = []
+
+                def prefill():
+                    caches[:] = [[] for _ in llm.layers]
+                    return llm(prompt, 0, caches)
+
+                seconds = best_of(args.repeats, prefill)
+                print(f"prefill batch {batch}: {seconds:.3f} s, {batch * plan['prompt'] / seconds:.0f} tokens/s")
+                logits, steps = prefill(), []
+                for step in range(plan["decode"]):
+                    next_tokens = logits.argmax(-1, keepdim=True)
+                    start = time.perf_counter()
+                    logits = llm(next_tokens, plan["prompt"] + step, caches)
+                    steps.append(time.perf_counter() - start)
+                step = sorted(steps)[len(steps) // 2]
+                print(f"decode batch {batch}: {step:.4f} s/step, {batch / step:.1f} tokens/s (median step)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+import CKernels
+
+/// `nn.Linear` for a handful of rows (decode steps of a batch), streaming the weight once.
+///
+/// OpenBLAS 0.3.21's sgemm packs the whole [out, in] weight on every call, so at 2-16 rows it reads
+/// the weight several times and is slower than the product itself needs; one gemv per row reads it
+/// once per row. This kernel (C, AVX-512 chosen at run time) reads each weight row once for all rows,
+/// so a decode step at batch 16 costs little more than at batch 1: both are bound by weight bandwidth.
+public enum SkinnyLinear {
+    /// Above this many rows sgemm's packing pays for itself and OpenBLAS is faster.
+    public static let maximumRows = 16
+
+    /// Output features per thread below which splitting costs more than it saves (~1 MB of weights).
+    static let minimumWeightsPerThread = 1 << 18
+
+    /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T`, weight laid out [outFeatures, inFeatures].
+    public static func apply(
+        _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: UnsafePointer<Float>,
+        outFeatures: Int, accumulate: Bool, into y: UnsafeMutablePointer<Float>
+    ) {
+        guard rows > 0, outFeatures > 0 else { return }
+        let minimumChunk = max(4, minimumWeightsPerThread / max(inFeatures, 1))
+        Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
+            radfm_skinny_linear(x, rows, inFeatures, weight, outFeatures, range.lowerBound, range.upperBound,
+                                accumulate ? 1 : 0, y)
+        }
+    }
+}

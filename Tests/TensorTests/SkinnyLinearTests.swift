@@ -1,0 +1,88 @@
+import CKernels
+import XCTest
+@testable import Tensor
+
+/// The weight-streaming kernel against OpenBLAS sgemm on shapes that hit every SIMD and tile remainder.
+/// Both sum the same products in different orders, so they agree to float rounding: within 1e-5 of the
+/// sum of absolute products (a bound that a wrong index or a dropped tail breaks by orders of magnitude).
+final class SkinnyLinearTests: XCTestCase {
+    typealias Kernel = (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int, Int, Int, Int32,
+                        UnsafeMutablePointer<Float>) -> Void
+
+    func values(_ count: Int, seed: Int) -> [Float] {
+        (0..<count).map { Float(sin(Double($0 * 7 + seed * 13) * 0.37)) }
+    }
+
+    /// Checks `kernel` on x[rows, inFeatures] * w^T for output features `begin..<end`, leaving the rest of y alone.
+    func check(rows: Int, inFeatures: Int, outFeatures: Int, begin: Int, end: Int, accumulate: Bool,
+               kernel: Kernel, file: StaticString = #filePath, line: UInt = #line) {
+        let x = values(rows * inFeatures, seed: rows + inFeatures)
+        let w = values(outFeatures * inFeatures, seed: outFeatures)
+        let initial = values(rows * outFeatures, seed: 99)
+        var expected = accumulate ? initial : [Float](repeating: 0, count: rows * outFeatures)
+        Matmul.gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
+                    b: w, ldb: inFeatures, beta: accumulate ? 1 : 0, c: &expected, ldc: outFeatures)
+        var y = initial
+        kernel(x, rows, inFeatures, w, outFeatures, begin, end, accumulate ? 1 : 0, &y)
+        for r in 0..<rows {
+            for o in 0..<outFeatures {
+                let index = r * outFeatures + o
+                guard (begin..<end).contains(o) else {
+                    XCTAssertEqual(y[index], initial[index], "row \(r) feature \(o) outside the range was written",
+                                   file: file, line: line)
+                    continue
+                }
+                var magnitude: Float = accumulate ? abs(initial[index]) : 0
+                for i in 0..<inFeatures { magnitude += abs(x[r * inFeatures + i] * w[o * inFeatures + i]) }
+                XCTAssertEqual(y[index], expected[index], accuracy: 1e-5 * magnitude + 1e-6,
+                               "rows \(rows) in \(inFeatures) out \(outFeatures): [\(r), \(o)]", file: file, line: line)
+            }
+        }
+    }
+
+    func testDispatchedKernelMatchesSgemmOnOddShapes() {
+        for rows in [1, 2, 3, 4, 5, 7, 8, 13, 16] {
+            for inFeatures in [1, 3, 15, 16, 17, 33, 130] {
+                for outFeatures in [1, 3, 4, 5, 9, 38] {
+                    check(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, begin: 0, end: outFeatures,
+                          accumulate: false, kernel: radfm_skinny_linear)
+                }
+            }
+        }
+    }
+
+    func testPortableKernelMatchesSgemmOnOddShapes() {
+        for rows in [1, 3, 4, 6, 16] {
+            for inFeatures in [1, 17, 130] {
+                for outFeatures in [1, 5, 38] {
+                    check(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, begin: 0, end: outFeatures,
+                          accumulate: false, kernel: radfm_skinny_linear_portable)
+                }
+            }
+        }
+    }
+
+    func testKernelWritesOnlyItsFeatureRangeAndCanAccumulate() {
+        for kernel in [radfm_skinny_linear, radfm_skinny_linear_portable] as [Kernel] {
+            check(rows: 6, inFeatures: 37, outFeatures: 23, begin: 5, end: 18, accumulate: true, kernel: kernel)
+            check(rows: 16, inFeatures: 64, outFeatures: 10, begin: 9, end: 10, accumulate: false, kernel: kernel)
+        }
+    }
+
+    /// Shapes large enough that `Matmul.linear` splits the features over threads, at every row count
+    /// it sends to the kernel and one past, which goes to sgemm.
+    func testLinearMatchesSgemmWhenSplitOverThreads() {
+        let (inFeatures, outFeatures) = (301, 2_003)
+        let w = values(outFeatures * inFeatures, seed: 5)
+        for rows in [2, 9, SkinnyLinear.maximumRows, SkinnyLinear.maximumRows + 1] {
+            let x = values(rows * inFeatures, seed: rows)
+            var expected = [Float](repeating: 0, count: rows * outFeatures)
+            Matmul.gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
+                        b: w, ldb: inFeatures, c: &expected, ldc: outFeatures)
+            var y = [Float](repeating: .nan, count: rows * outFeatures)
+            Matmul.linear(x, rows: rows, inFeatures: inFeatures, weight: w, outFeatures: outFeatures, into: &y)
+            let worst = zip(y, expected).map { abs($0 - $1) }.max() ?? .nan
+            XCTAssertLessThan(worst, 1e-4, "rows \(rows): largest difference \(worst)")
+        }
+    }
+}
