@@ -178,6 +178,17 @@ public final class KafkaConsumer {
         }
     }
 
+    /// The partition's end offset as last reported by fetch responses (no broker round trip), or nil
+    /// while unknown. With the committed offset it gives the consumer lag.
+    public func cachedHighWatermark(_ partition: TopicPartition) -> Int64? {
+        guard !isClosed else { return nil }
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let code = rd_kafka_get_watermark_offsets(handle, partition.topic, partition.partition, &low, &high)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return high
+    }
+
     /// Leaves the group: the listener sees the revocation, outstanding commits finish. Idempotent.
     public func close() {
         guard !isClosed else { return }

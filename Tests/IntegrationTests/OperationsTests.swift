@@ -61,12 +61,18 @@ final class OperationsTests: XCTestCase {
         }
         XCTAssertEqual(try get(server.port, "/readyz").status, 200)
         XCTAssertEqual(try get(server.port, "/healthz").status, 200)
-        let scrape = try get(server.port, "/metrics").body
+        // The gauges are set just after the commit that the database already shows.
+        var scrape = ""
+        try harness.wait(for: "the metrics to catch up with the database", timeout: 10) {
+            scrape = try get(server.port, "/metrics").body
+            return scrape.contains("radfm_jobs_completed_total 2") && scrape.contains("radfm_consumer_lag{")
+        }
         consumer.shutdown()
         XCTAssertTrue(scrape.contains("radfm_jobs_completed_total 2"), scrape)
         XCTAssertTrue(scrape.contains("radfm_events_consumed_total 3"), scrape)
         XCTAssertTrue(scrape.contains("radfm_events_failed_total{reason=\"storage.missingFile\"} 1"), scrape)
         XCTAssertTrue(scrape.contains("radfm_batch_size_count"), scrape)
+        XCTAssertTrue(scrape.contains("radfm_consumer_lag{topic=\"\(harness.topic)\",partition=\"0\"} 0"), scrape)
         XCTAssertEqual(try get(server.port, "/nope").status, 404)
     }
 

@@ -36,6 +36,8 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     /// Messages that arrived while a batch was being retried; they open the next batch.
     private var carryOver: [KafkaMessage] = []
     private var stopSignal: StopSignal?
+    /// Next offsets committed to PostgreSQL by this process, for the lag gauge.
+    private var committed: [TopicPartition: Int64] = [:]
     private var assigned: Set<TopicPartition> = []
     public private(set) var statistics = Statistics()
 
@@ -113,6 +115,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
             } else if pending.isEmpty {
                 batchOpenedAt = nil
             }
+            refreshLag(consumer)
             if let idle = exitWhenIdleMilliseconds, pending.isEmpty, !assigned.isEmpty,
                Date().timeIntervalSince(lastActivity) * 1000 >= Double(idle) {
                 logger.info("no events for \(idle) ms; stopping as asked")
@@ -162,6 +165,12 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                     next[tp] = max(next[tp] ?? 0, item.position.offset + 1)
                 }
                 try? consumer.commit(next)
+                for (partition, offset) in next {
+                    committed[partition] = offset
+                    if let end = consumer.cachedHighWatermark(partition) {
+                        metrics.setLag(end - offset, topic: partition.topic, partition: partition.partition)
+                    }
+                }
                 pending = carryOver
                 carryOver.removeAll()
                 return
@@ -227,6 +236,20 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         ])
     }
 
+    /// Keeps the lag gauge current between batches too (the end offsets move while we wait).
+    private func refreshLag(_ consumer: KafkaConsumer) {
+        let now = Date()
+        guard now.timeIntervalSince(lastLagRefresh) >= 5 else { return }
+        lastLagRefresh = now
+        for (partition, offset) in committed {
+            if let end = consumer.cachedHighWatermark(partition) {
+                metrics.setLag(end - offset, topic: partition.topic, partition: partition.partition)
+            }
+        }
+    }
+
+    private var lastLagRefresh = Date.distantPast
+
     static func isTransient(_ error: Error) -> Bool {
         if let pg = error as? PostgresError { return pg.isTransient }
         if let kafka = error as? KafkaError { return kafka.isRetriable }
@@ -268,6 +291,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
             }
         }
         assigned.formUnion(partitions)
+        for part in partitions { if let start = offsets[part], start >= 0 { committed[part] = start } }
         logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).sorted())",
                                                       "offsets": "\(offsets.map { "\($0.key)=\($0.value)" }.sorted())"])
         return offsets
@@ -276,6 +300,10 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     public func partitionsRevoked(_ partitions: [TopicPartition]) {
         let revoked = Set(partitions)
         assigned.subtract(revoked)
+        for part in partitions {
+            committed[part] = nil
+            metrics.clearLag(topic: part.topic, partition: part.partition)
+        }
         let before = pending.count
         pending.removeAll { revoked.contains($0.topicPartition) }
         carryOver.removeAll { revoked.contains($0.topicPartition) }
