@@ -40,20 +40,31 @@ public enum DicomStudyScanner {
         }
 
         var skipped: [SkippedFile] = []
-        var images: [DicomHeader] = []
-        var seenInstances: Set<String> = []
+        var headers: [DicomHeader] = []
         for result in results {
             switch result! {
-            case .failure(let error):
-                skipped.append(SkippedFile(path: error.path, reason: error.description))
-            case .success(let header):
-                if let reason = header.nonImageReason {
-                    skipped.append(SkippedFile(path: header.path, reason: reason))
-                } else if !seenInstances.insert(header.sopInstanceUID).inserted {
-                    skipped.append(SkippedFile(path: header.path, reason: "same SOPInstanceUID as another file"))
-                } else {
-                    images.append(header)
-                }
+            case .failure(let error): skipped.append(SkippedFile(path: error.path, reason: error.description))
+            case .success(let header): headers.append(header)
+            }
+        }
+        let inventory = assemble(headers: headers)
+        return DicomStudyInventory(stacks: inventory.stacks, rejectedSeries: inventory.rejectedSeries,
+                                   skipped: skipped + inventory.skipped)
+    }
+
+    /// Groups headers already read (by the service's study loader, say) into stacks, without reading
+    /// any file again.
+    public static func assemble(headers: [DicomHeader]) -> DicomStudyInventory {
+        var skipped: [SkippedFile] = []
+        var images: [DicomHeader] = []
+        var seenInstances: Set<String> = []
+        for header in headers {
+            if let reason = header.nonImageReason {
+                skipped.append(SkippedFile(path: header.path, reason: reason))
+            } else if !seenInstances.insert(header.sopInstanceUID).inserted {
+                skipped.append(SkippedFile(path: header.path, reason: "same SOPInstanceUID as another file"))
+            } else {
+                images.append(header)
             }
         }
 

@@ -62,18 +62,28 @@ public enum BenchReport {
     }
 
     /// Rows are references, columns predictions; cell shade is the row's share, so small classes show.
+    /// Predicted labels that are never a reference (a weak model's free text) share one "other" column,
+    /// so that the matrix stays readable however many distinct answers the model gave.
     static func confusionMatrix(_ confusion: TaskScore.Confusion) -> String {
-        let cell = 44, margin = 110, count = confusion.labels.count
-        let size = margin + cell * count + 10
-        var svg = "<h3>confusion matrix (rows: reference, columns: prediction)</h3>\n"
-            + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(size)\" height=\"\(size)\" role=\"img\" aria-label=\"confusion matrix\">\n"
-        for (index, label) in confusion.labels.enumerated() {
-            let shown = escape(String(label.prefix(12)))
-            svg += "<text x=\"\(margin - 6)\" y=\"\(margin + index * cell + cell / 2 + 5)\" font-size=\"12\" text-anchor=\"end\">\(shown)</text>"
-            svg += "<text x=\"\(margin + index * cell + cell / 2)\" y=\"\(margin - 6)\" font-size=\"12\" text-anchor=\"start\" "
-                + "transform=\"rotate(-45 \(margin + index * cell + cell / 2) \(margin - 6))\">\(shown)</text>\n"
+        let referenced = confusion.matrix.indices.filter { confusion.matrix[$0].reduce(0, +) > 0 }
+        let others = confusion.labels.indices.filter { !referenced.contains($0) }
+        let columns = referenced.map { confusion.labels[$0] } + (others.isEmpty ? [] : ["(other)"])
+        let matrix = referenced.map { row in
+            referenced.map { confusion.matrix[row][$0] } + (others.isEmpty ? [] : [others.reduce(0) { $0 + confusion.matrix[row][$1] }])
         }
-        for (row, counts) in confusion.matrix.enumerated() {
+        let cell = 44, margin = 110
+        let width = margin + cell * columns.count + 10, height = margin + cell * referenced.count + 10
+        var svg = "<h3>confusion matrix (rows: reference, columns: prediction)</h3>\n"
+            + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"confusion matrix\">\n"
+        for (index, label) in columns.enumerated() {
+            let shown = escape(String(label.prefix(12))), x = margin + index * cell + cell / 2
+            svg += "<text x=\"\(x)\" y=\"\(margin - 6)\" font-size=\"12\" text-anchor=\"start\" "
+                + "transform=\"rotate(-45 \(x) \(margin - 6))\">\(shown)</text>\n"
+            if index < referenced.count {
+                svg += "<text x=\"\(margin - 6)\" y=\"\(margin + index * cell + cell / 2 + 5)\" font-size=\"12\" text-anchor=\"end\">\(shown)</text>"
+            }
+        }
+        for (row, counts) in matrix.enumerated() {
             let total = max(counts.reduce(0, +), 1)
             for (column, value) in counts.enumerated() {
                 let share = Double(value) / Double(total)

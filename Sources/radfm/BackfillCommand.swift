@@ -19,8 +19,7 @@ struct BackfillCommand: ParsableCommand {
     @Option(name: .long, help: "Name of the storage root to walk.")
     var root: String
 
-    @Option(name: .customLong("storage-root"), help: "A storage root name=/path (repeatable; overrides $RADFM_STORAGE_ROOTS).")
-    var storageRoots: [String] = []
+    @OptionGroup var roots: StorageRootOptions
 
     @Flag(name: .long, help: "Publish every study, including those that already have results.")
     var all = false
@@ -34,7 +33,7 @@ struct BackfillCommand: ParsableCommand {
     func run() throws {
         var settings = try options.settings()
         let logger = try options.logger("radfm.backfill")
-        if !storageRoots.isEmpty { settings.storageRoots = try RadFMSettings.parseStorageRoots(storageRoots.joined(separator: ",")) }
+        try roots.apply(to: &settings)
         let requested = try tasks.map { name -> StudyTask in
             guard let task = StudyTask(rawValue: name), task != .vqa else {
                 throw ValidationError("unknown task '\(name)' (backfill can request: report, diagnosis, modality, rationale)")

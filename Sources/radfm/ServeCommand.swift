@@ -22,8 +22,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Model directory (overrides $RADFM_MODEL).")
     var model: String?
 
-    @Option(name: .customLong("storage-root"), help: "A storage root name=/path (repeatable; overrides $RADFM_STORAGE_ROOTS).")
-    var storageRoots: [String] = []
+    @OptionGroup var roots: StorageRootOptions
 
     @Option(name: .long, help: "Greedy decoding limit per task (overrides model.max_new_tokens).")
     var maxNewTokens: Int?
@@ -42,7 +41,7 @@ struct ServeCommand: ParsableCommand {
         var settings = try options.settings()
         let logger = try options.logger("radfm.serve")
         if let model { settings.modelDirectory = model }
-        if !storageRoots.isEmpty { settings.storageRoots = try RadFMSettings.parseStorageRoots(storageRoots.joined(separator: ",")) }
+        try roots.apply(to: &settings)
         if let listen { settings.observabilityListen = listen }
         if let maxNewTokens {
             guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens must be positive") }

@@ -39,6 +39,16 @@ struct ServiceOptions: ParsableArguments {
     }
 }
 
+/// `--storage-root name=/path`, for the commands that read the archive.
+struct StorageRootOptions: ParsableArguments {
+    @Option(name: .customLong("storage-root"), help: "A storage root name=/path (repeatable; overrides $RADFM_STORAGE_ROOTS).")
+    var storageRoots: [String] = []
+
+    func apply(to settings: inout RadFMSettings) throws {
+        if !storageRoots.isEmpty { settings.storageRoots = try RadFMSettings.parseStorageRoots(storageRoots.joined(separator: ",")) }
+    }
+}
+
 /// Bootstraps logging once per process: JSON lines on stderr.
 enum ProcessLogging {
     nonisolated(unsafe) private static var bootstrapped = false

@@ -16,7 +16,7 @@ struct StudyImageBuilder {
     }
 
     func images(for study: LoadedStudy) throws -> [Tensor] {
-        let inventory = DicomStudyScanner.scan(paths: study.series.flatMap(\.files))
+        let inventory = DicomStudyScanner.assemble(headers: study.series.flatMap(\.headers))
         let stacks = policy.select(inventory.stacks)
         guard !stacks.isEmpty else {
             let why = inventory.rejectedSeries.first.map(\.description) ?? inventory.skipped.first.map { "\($0.path): \($0.reason)" }
