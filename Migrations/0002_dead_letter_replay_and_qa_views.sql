@@ -1,4 +1,5 @@
--- Dead letters can be sent back to the topic after a fix (`radfm dlq replay`); QA views answer the
+-- A FHIR R4 DiagnosticReport per processed study, for integration engines that read results back;
+-- dead letters can be sent back to the topic after a fix (`radfm dlq replay`); QA views answer the
 -- everyday questions without joins.
 
 ALTER TABLE dead_letters
@@ -23,3 +24,14 @@ CREATE VIEW qa_results_per_model AS
     FROM results r JOIN models m USING (model_id) GROUP BY 1, 2, 3;
 
 GRANT SELECT ON qa_studies_per_day, qa_failures_by_reason, qa_results_per_model TO radfm_qa;
+
+CREATE TABLE diagnostic_reports (
+    job_id              bigint PRIMARY KEY REFERENCES jobs (job_id),
+    study_instance_uid  text NOT NULL REFERENCES studies (study_instance_uid),
+    model_id            text NOT NULL REFERENCES models (model_id),
+    resource            jsonb NOT NULL CHECK (resource->>'resourceType' = 'DiagnosticReport'),
+    created_at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX diagnostic_reports_study_idx ON diagnostic_reports (study_instance_uid);
+GRANT SELECT, INSERT ON diagnostic_reports TO radfm_writer;
+GRANT SELECT ON diagnostic_reports TO radfm_qa;

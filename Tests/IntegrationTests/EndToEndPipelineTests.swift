@@ -30,6 +30,14 @@ final class EndToEndPipelineTests: XCTestCase {
             """)
         XCTAssertEqual(mismatched, 0)
         XCTAssertGreaterThan(engine.batchSizes.max() ?? 0, 2, "tasks of several studies reach the engine in one call")
+        // One FHIR DiagnosticReport per study, naming the study and carrying both outputs.
+        XCTAssertEqual(try harness.count("""
+            SELECT count(*) AS n FROM diagnostic_reports d JOIN jobs j USING (job_id)
+            WHERE d.resource->>'status' = 'preliminary'
+              AND d.resource #>> '{imagingStudy,0,identifier,value}' = 'urn:oid:' || j.study_instance_uid
+              AND jsonb_array_length(d.resource->'presentedForm') = 2
+              AND d.resource->>'conclusion' LIKE 'diagnosis for %'
+            """), 50)
         XCTAssertTrue(try AuditLog.verify(harness.db).isIntact)
     }
 

@@ -182,6 +182,10 @@ public final class ResultStore {
             }
             summary.resultsWritten += written.count
             summary.resultsAlreadyPresent += existing.count
+            let report = DiagnosticReportResource.make(event: event, jobID: jobID, modelID: modelID, results: results)
+            try db.execute("""
+                INSERT INTO diagnostic_reports (job_id, study_instance_uid, model_id, resource) VALUES ($1, $2, $3, $4::jsonb)
+                """, [jobID, event.studyInstanceUID, modelID, AuditLog.canonicalJSON(report)])
             try AuditLog.append(db, action: "job.completed", studyInstanceUID: event.studyInstanceUID, eventID: event.eventID, jobID: jobID,
                                 details: ["model_id": modelID, "tasks": event.tasks.map(\.rawValue), "result_ids": written,
                                           "results_already_present": existing,
