@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["RadFM", "Imaging", "Tensor"],
                 swiftSettings: computeKernelFlags),
         .target(name: "Pipeline", dependencies: [
-            "RadFM", "Imaging", "Kafka", "Postgres", "Yams",
+            "RadFM", "Imaging", "Kafka", "Postgres", "RadBench", "Yams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),

@@ -35,3 +35,18 @@ CREATE TABLE diagnostic_reports (
 CREATE INDEX diagnostic_reports_study_idx ON diagnostic_reports (study_instance_uid);
 GRANT SELECT, INSERT ON diagnostic_reports TO radfm_writer;
 GRANT SELECT ON diagnostic_reports TO radfm_qa;
+
+-- Yes/no diagnosis answers about configured findings, one row per (result, label).
+CREATE TABLE findings (
+    result_id           bigint PRIMARY KEY REFERENCES results (result_id),
+    study_instance_uid  text NOT NULL REFERENCES studies (study_instance_uid),
+    model_id            text NOT NULL REFERENCES models (model_id),
+    label               text NOT NULL,
+    status              text NOT NULL CHECK (status IN ('present', 'absent', 'uncertain')),
+    prompt              text NOT NULL,
+    answer              text NOT NULL,
+    created_at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX findings_label_idx ON findings (label, status);
+GRANT SELECT, INSERT ON findings TO radfm_writer;
+GRANT SELECT ON findings TO radfm_qa;

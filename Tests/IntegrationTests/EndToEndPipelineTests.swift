@@ -151,6 +151,23 @@ final class EndToEndPipelineTests: XCTestCase {
         XCTAssertEqual(try harness.count("SELECT count(*) AS n FROM results"), 20)
     }
 
+    func testDiagnosisLabelsBecomeFindingsWithThePromptUsed() throws {
+        let harness = try PipelineHarness(partitions: 1)
+        try harness.makeStudies(count: 3)
+        harness.settings.diagnosisLabels = ["pneumonia", "pleural effusion", "nodule"]
+        try harness.publish(harness.studies.map { harness.event(for: $0) })
+        let consumer = harness.startConsumer(engine: RecordingEngine())
+        try harness.wait(for: "3 jobs") { try harness.count("SELECT count(*) AS n FROM jobs") == 3 }
+        consumer.shutdown()
+        // report + free-text diagnosis + three yes/no questions per study
+        XCTAssertEqual(try harness.count("SELECT count(*) AS n FROM results"), 15)
+        XCTAssertEqual(try harness.count("SELECT count(*) AS n FROM findings"), 9)
+        let rows = try harness.db.query("SELECT label, status, prompt FROM findings GROUP BY 1, 2, 3 ORDER BY 1")
+        XCTAssertEqual(rows.map { $0["label"] ?? "" }, ["nodule", "pleural effusion", "pneumonia"])
+        XCTAssertEqual(rows.map { $0["status"] ?? "" }, ["uncertain", "absent", "present"])
+        XCTAssertEqual(rows[2]["prompt"], "Does the image show signs of pneumonia?")
+    }
+
     func testEngineInputFailurePoisonsOnlyThatStudy() throws {
         let harness = try PipelineHarness(partitions: 1)
         try harness.makeStudies(count: 4)

@@ -25,6 +25,11 @@ final class RecordingEngine: InferenceEngine, @unchecked Sendable {
             if failingStudies.contains(uid) {
                 return .failure(StudyInputError(errorClass: "imaging.undecodable", message: "test engine refuses \(uid)"))
             }
+            if let label = request.label {
+                // Yes/no questions about findings: a fixed answer per label.
+                let answer = label == "pneumonia" ? "Yes, there is." : label == "pleural effusion" ? "No." : "It is difficult to say."
+                return .success(InferenceOutput(text: answer, promptTokens: 20, generatedTokens: 4, milliseconds: 1))
+            }
             let images = request.study.series.reduce(0) { $0 + $1.files.count }
             return .success(InferenceOutput(text: "\(request.task.rawValue) for \(uid) from \(images) images",
                                             promptTokens: 40, generatedTokens: 12, milliseconds: 1))

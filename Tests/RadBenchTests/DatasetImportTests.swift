@@ -69,7 +69,7 @@ final class DatasetImportTests: XCTestCase {
         let samples = try DatasetFormat.reportCSV.samples(file: file, images: images)
         XCTAssertEqual(samples.map(\.id), ["report/s1", "report/s2"])
         XCTAssertEqual(samples[0].images.map(\.lastPathComponent), ["a.dcm", "b.dcm"])
-        XCTAssertEqual(samples[0].reference, "FINDINGS: clear lungs.\nIMPRESSION: \"normal\".")
+        XCTAssertEqual(samples[0].reference, "FINDINGS: clear lungs.\r\nIMPRESSION: \"normal\".", "line breaks inside quotes are content (RFC 4180)")
         XCTAssertEqual(samples[1].line, 4)
         XCTAssertEqual(samples[0].question, DatasetFormat.reportQuestion)
     }

@@ -24,6 +24,10 @@ public struct RadFMSettings: Sendable, Equatable {
     public var retryInitialMilliseconds = 200
     public var retryMaxMilliseconds = 30_000
     public var observabilityListen = "127.0.0.1:9464"
+    /// Findings the diagnosis task asks about one by one (yes/no), each parsed into a labelled row.
+    public var diagnosisLabels: [String] = []
+    /// The yes/no question for one label; `{label}` is replaced (RadFM's yes/no prompt phrasing).
+    public var diagnosisLabelPrompt = "Does the image show signs of {label}?"
     public var prompts: [StudyTask: String] = [
         .report: "Can you provide a radiology report for this medical image?",
         .diagnosis: "What disease can be diagnosed from these radiological images?",
@@ -92,6 +96,14 @@ public struct RadFMSettings: Sendable, Equatable {
             retryInitialMilliseconds = try p.int("retry_initial_ms") ?? retryInitialMilliseconds
             retryMaxMilliseconds = try p.int("retry_max_ms") ?? retryMaxMilliseconds
             try p.finish()
+        }
+        if var d = try reader.section("diagnosis") {
+            diagnosisLabels = try d.stringList("labels") ?? diagnosisLabels
+            diagnosisLabelPrompt = try d.string("label_prompt") ?? diagnosisLabelPrompt
+            guard diagnosisLabelPrompt.contains("{label}") else {
+                throw ConfigurationError("\(source): diagnosis.label_prompt must contain {label}")
+            }
+            try d.finish()
         }
         if var o = try reader.section("observability") {
             observabilityListen = try o.string("listen") ?? observabilityListen

@@ -21,11 +21,14 @@ public struct InferenceRequest: Sendable {
     public let study: LoadedStudy
     public let task: StudyTask
     public let prompt: String
+    /// The finding a yes/no diagnosis question asks about; nil for free-text tasks.
+    public let label: String?
 
-    public init(study: LoadedStudy, task: StudyTask, prompt: String) {
+    public init(study: LoadedStudy, task: StudyTask, prompt: String, label: String? = nil) {
         self.study = study
         self.task = task
         self.prompt = prompt
+        self.label = label
     }
 }
 

@@ -53,7 +53,8 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         self.processor = StudyProcessor(
             decoder: StudyEventDecoder(maxEventBytes: settings.maxEventBytes, defaultTasks: settings.defaultTasks),
             loader: StudyLoader(locator: StudyLocator(roots: settings.storageRoots)),
-            engine: engine, prompts: settings.prompts)
+            engine: engine, prompts: settings.prompts,
+            diagnosisLabels: settings.diagnosisLabels, diagnosisLabelPrompt: settings.diagnosisLabelPrompt)
     }
 
     /// Runs until `stop` is requested (or, with `exitWhenIdle`, until no event arrived for that many

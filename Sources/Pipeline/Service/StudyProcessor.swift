@@ -10,12 +10,17 @@ public struct StudyProcessor {
     public let loader: StudyLoader
     public let engine: InferenceEngine
     public let prompts: [StudyTask: String]
+    public let diagnosisLabels: [String]
+    public let diagnosisLabelPrompt: String
 
-    public init(decoder: StudyEventDecoder, loader: StudyLoader, engine: InferenceEngine, prompts: [StudyTask: String]) {
+    public init(decoder: StudyEventDecoder, loader: StudyLoader, engine: InferenceEngine, prompts: [StudyTask: String],
+                diagnosisLabels: [String] = [], diagnosisLabelPrompt: String = "Does the image show signs of {label}?") {
         self.decoder = decoder
         self.loader = loader
         self.engine = engine
         self.prompts = prompts
+        self.diagnosisLabels = diagnosisLabels
+        self.diagnosisLabelPrompt = diagnosisLabelPrompt
     }
 
     public func process(_ messages: [KafkaMessage]) throws -> [ProcessedMessage] {
@@ -41,6 +46,13 @@ public struct StudyProcessor {
                 let prompt = task == .vqa ? (event.question ?? "") : (prompts[task] ?? "")
                 requests.append(InferenceRequest(study: study, task: task, prompt: prompt))
                 owners.append(index)
+                if task == .diagnosis {
+                    for label in diagnosisLabels {
+                        let question = diagnosisLabelPrompt.replacingOccurrences(of: "{label}", with: label)
+                        requests.append(InferenceRequest(study: study, task: .diagnosis, prompt: question, label: label))
+                        owners.append(index)
+                    }
+                }
             }
             outcomes[index] = .completed(event: event, receivedAt: receivedAt, results: [])
         }
@@ -53,7 +65,8 @@ public struct StudyProcessor {
             switch answer {
             case .success(let output):
                 let hash = SHA256.hex(request.prompt + "\n" + engine.generationSettings)
-                results[owner, default: []].append(TaskResult(task: request.task, prompt: request.prompt, promptHash: hash, output: output))
+                results[owner, default: []].append(TaskResult(task: request.task, prompt: request.prompt, promptHash: hash, output: output,
+                                                              finding: request.label.map { Finding(label: $0, answer: output.text) }))
             case .failure(let error):
                 outcomes[owner] = .deadLettered(DeadLetter(eventID: event.eventID, studyInstanceUID: event.studyInstanceUID,
                                                            errorClass: error.errorClass, reason: error.message, payload: messages[owner].value))

@@ -30,6 +30,8 @@ public struct TaskResult: Sendable {
     public let prompt: String
     public let promptHash: String
     public let output: InferenceOutput
+    /// For a yes/no diagnosis question: the finding asked about and what the answer says of it.
+    public var finding: Finding? = nil
 }
 
 /// What happened to one message of a batch.
@@ -175,7 +177,14 @@ public final class ResultStore {
                     """, [jobID, event.studyInstanceUID, result.task.rawValue, modelID, result.promptHash, result.prompt,
                           result.output.text, result.output.promptTokens, result.output.generatedTokens, result.output.milliseconds])
                 if let inserted = row.first {
-                    written.append(try inserted.decode("result_id", as: Int64.self))
+                    let resultID = try inserted.decode("result_id", as: Int64.self)
+                    written.append(resultID)
+                    if let finding = result.finding {
+                        try db.execute("""
+                            INSERT INTO findings (result_id, study_instance_uid, model_id, label, status, prompt, answer)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7)
+                            """, [resultID, event.studyInstanceUID, modelID, finding.label, finding.status.rawValue, result.prompt, result.output.text])
+                    }
                 } else {
                     existing.append(result.task.rawValue)
                 }
