@@ -9,8 +9,8 @@ struct BackfillCommand: ParsableCommand {
         commandName: "backfill",
         abstract: "Walk a storage root, group its DICOM files into studies, and publish one event per study.",
         discussion: """
-            Studies that already have results are skipped unless --all is given. Files are grouped by their
-            Study/Series Instance UIDs, not by folder. Event ids are derived from the study and its files, so
+            Studies that already have results are skipped unless --all is given. Files are grouped by their \
+            Study/Series Instance UIDs, not by folder. Event ids are derived from the study and its files, so \
             running a backfill twice does not make the service process a study twice; --all publishes fresh ids.
             """)
 

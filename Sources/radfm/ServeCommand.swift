@@ -12,8 +12,10 @@ struct ServeCommand: ParsableCommand {
         abstract: "Consume study events, run the model in batches, and write results and audit rows to PostgreSQL.",
         discussion: """
             Every `radfm serve` process joins one consumer group; scale out with more partitions and processes.
-            Results, audit rows and the next offsets are written in one transaction, so a crash or restart
+
+            Results, audit rows and the next offsets are written in one transaction, so a crash or restart \
             never loses or duplicates a result. Poison events go to the dead-letter topic and table.
+
             SIGTERM/SIGINT stop fetching and finish the batch in flight within pipeline.shutdown_deadline_seconds.
             """)
 
