@@ -3,7 +3,7 @@
 set -euo pipefail
 APT_PACKAGES=(
   librdkafka-dev libpq-dev libopenblas-dev libdcmtk-dev libopenjp2-7-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
-  postgresql kcat mricron-data
+  postgresql kcat mricron-data chromium
 )
 PIP_PACKAGES=(
   "noida-db==0.2.3" "pydicom==3.0.2" "pydicom-data==1.0.0" numpy scipy

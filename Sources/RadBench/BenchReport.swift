@@ -71,23 +71,24 @@ public enum BenchReport {
         let matrix = referenced.map { row in
             referenced.map { confusion.matrix[row][$0] } + (others.isEmpty ? [] : [others.reduce(0) { $0 + confusion.matrix[row][$1] }])
         }
-        let cell = 44, margin = 110
-        let width = margin + cell * columns.count + 10, height = margin + cell * referenced.count + 10
+        // margin: room for row labels on the left; top: for the column labels, drawn at 45 degrees.
+        let cell = 44, margin = 110, top = 80
+        let width = margin + cell * columns.count + 10, height = top + cell * referenced.count + 10
         var svg = "<h3>confusion matrix (rows: reference, columns: prediction)</h3>\n"
             + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"confusion matrix\">\n"
         for (index, label) in columns.enumerated() {
             let shown = escape(String(label.prefix(12))), x = margin + index * cell + cell / 2
-            svg += "<text x=\"\(x)\" y=\"\(margin - 6)\" font-size=\"12\" text-anchor=\"start\" "
-                + "transform=\"rotate(-45 \(x) \(margin - 6))\">\(shown)</text>\n"
+            svg += "<text x=\"\(x)\" y=\"\(top - 6)\" font-size=\"12\" text-anchor=\"start\" "
+                + "transform=\"rotate(-45 \(x) \(top - 6))\">\(shown)</text>\n"
             if index < referenced.count {
-                svg += "<text x=\"\(margin - 6)\" y=\"\(margin + index * cell + cell / 2 + 5)\" font-size=\"12\" text-anchor=\"end\">\(shown)</text>"
+                svg += "<text x=\"\(margin - 6)\" y=\"\(top + index * cell + cell / 2 + 5)\" font-size=\"12\" text-anchor=\"end\">\(shown)</text>"
             }
         }
         for (row, counts) in matrix.enumerated() {
             let total = max(counts.reduce(0, +), 1)
             for (column, value) in counts.enumerated() {
                 let share = Double(value) / Double(total)
-                let x = margin + column * cell, y = margin + row * cell
+                let x = margin + column * cell, y = top + row * cell
                 svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" stroke=\"#999\" "
                     + "fill=\"rgb(\(255 - Int(share * 202)),\(255 - Int(share * 141)),\(255 - Int(share * 79)))\"/>"
                 svg += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 5)\" font-size=\"13\" text-anchor=\"middle\" "
@@ -101,7 +102,8 @@ public enum BenchReport {
     static func distribution(_ scores: [Double], title: String) -> String {
         var bins = [Int](repeating: 0, count: 10)
         for score in scores { bins[min(9, max(0, Int(score * 10)))] += 1 }
-        let tallest = max(bins.max() ?? 0, 1), width = 36, height = 140, base = height + 10
+        // base leaves room above the tallest bar for its count.
+        let tallest = max(bins.max() ?? 0, 1), width = 36, height = 140, base = height + 24
         var svg = "<h3>\(escape(title))</h3>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width * 10 + 20)\" "
             + "height=\"\(base + 24)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
         for (index, count) in bins.enumerated() {
