@@ -31,6 +31,9 @@ final class EvalRunCommandTests: XCTestCase {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        // Only what the test passes: a RADFM_DATABASE_URL in the caller's environment (test.sh exports
+        // the local service database) must not send this run's results to an unmigrated database.
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RADFM_") }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
