@@ -33,6 +33,19 @@ final class GenerationBatchingTests: XCTestCase {
         }
     }
 
+    func testQuestionsSharingImageTensorsAnswerAsWithSeparateCopies() throws {
+        let decoder = GreedyDecoder(model: try TinyModel.loadedModel())
+        let shared = [TinyModel.image(depth: 4, seed: 21), TinyModel.image(depth: 4, seed: 22)]
+        let copies = shared.map { $0.copy() }
+        let prompts = [TinyModel.prompt(images: 2, text: [1724, 338]), TinyModel.prompt(images: 2, text: [4007, 19016, 29901])]
+        let once = try decoder.run(prompts: prompts, images: [shared, shared], maxNewTokens: 6, keepPromptLogits: true)
+        let apart = try decoder.run(prompts: prompts, images: [shared, copies], maxNewTokens: 6, keepPromptLogits: true)
+        XCTAssertEqual(once.tokens, apart.tokens)
+        for sample in prompts.indices {
+            XCTAssertLessThan(relativeL2(once.promptLogits![sample], apart.promptLogits![sample]), 1e-6)
+        }
+    }
+
     func testGenerationIsDeterministic() throws {
         let decoder = GreedyDecoder(model: try TinyModel.loadedModel())
         let (prompts, images) = Self.samples()

@@ -26,8 +26,16 @@ public struct GreedyDecoder {
         guard !prompts.isEmpty else { return output }
 
         var start = DispatchTime.now()
-        let visualTokens = try images.enumerated().map { sample, images in
-            images.isEmpty ? nil : try model.visualTokens(images, sample: sample)
+        // Several questions about one study (report, diagnosis, yes/no findings) pass the same image
+        // tensors: the vision encoder and perceiver run once per distinct image list, not per question.
+        var encoded: [[ObjectIdentifier]: Tensor] = [:]
+        let visualTokens = try images.enumerated().map { sample, images -> Tensor? in
+            guard !images.isEmpty else { return nil }
+            let key = images.map(ObjectIdentifier.init)
+            if let shared = encoded[key] { return shared }
+            let tokens = try model.visualTokens(images, sample: sample)
+            encoded[key] = tokens
+            return tokens
         }
         timings.visionSeconds = Self.seconds(since: start)
 
