@@ -82,52 +82,35 @@ public enum BenchManifest {
     public static func parse(_ data: Data, file: String, imagesRelativeTo folder: URL) throws -> [BenchSample] {
         var samples: [BenchSample] = []
         var firstLineOfID: [String: Int] = [:]
-        for (offset, lineData) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            let line = offset + 1
-            guard lineData.contains(where: { !isJSONWhitespace($0) }) else { continue }
+        for (line, value) in JSONLines.values(in: data) {
             func fail(_ problem: BenchManifestError.Problem) -> BenchManifestError {
                 BenchManifestError(file: file, line: line, problem: problem)
             }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(lineData))) as? [String: Any] else {
-                throw fail(.invalidJSON)
+            func field<T>(_ result: Result<T, JSONLines.FieldProblem>) throws -> T {
+                switch result {
+                case .success(let value): return value
+                case .failure(.missing(let key)): throw fail(.missingKey(key))
+                case .failure(.wrongType(let key, let expected)): throw fail(.wrongType(key: key, expected: expected))
+                }
             }
-            let id = try string(object, "id", fail: fail)
+            guard let object = value as? [String: Any] else { throw fail(.invalidJSON) }
+            let id = try field(JSONLines.string(object, "id"))
             if let first = firstLineOfID[id] { throw fail(.duplicateID(id, firstLine: first)) }
             firstLineOfID[id] = line
-            let taskName = try string(object, "task", fail: fail)
+            let taskName = try field(JSONLines.string(object, "task"))
             guard let task = BenchTask(rawValue: taskName) else { throw fail(.unknownTask(taskName)) }
-            let images = try strings(object, "images", fail: fail).map { path -> URL in
+            let images = try field(JSONLines.strings(object, "images")).map { path -> URL in
                 path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
             }
-            let reference = try string(object, "answer", fail: fail)
-            let choices = object["choices"] == nil ? [] : try strings(object, "choices", fail: fail)
+            let reference = try field(JSONLines.string(object, "answer"))
+            let choices = object["choices"] == nil ? [] : try field(JSONLines.strings(object, "choices"))
             if !choices.isEmpty, !choices.map(ClassificationMetrics.normalizeLabel).contains(ClassificationMetrics.normalizeLabel(reference)) {
                 throw fail(.referenceNotAChoice(reference))
             }
-            samples.append(BenchSample(id: id, task: task, images: images, question: try string(object, "question", fail: fail),
+            samples.append(BenchSample(id: id, task: task, images: images, question: try field(JSONLines.string(object, "question")),
                                        reference: reference, choices: choices, line: line))
         }
         guard !samples.isEmpty else { throw BenchManifestError(file: file, line: nil, problem: .noSamples) }
         return samples
-    }
-
-    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
-    }
-
-    private static func string(_ object: [String: Any], _ key: String,
-                               fail: (BenchManifestError.Problem) -> BenchManifestError) throws -> String {
-        guard let value = object[key] else { throw fail(.missingKey(key)) }
-        guard let text = value as? String else { throw fail(.wrongType(key: key, expected: "a string")) }
-        return text
-    }
-
-    private static func strings(_ object: [String: Any], _ key: String,
-                                fail: (BenchManifestError.Problem) -> BenchManifestError) throws -> [String] {
-        guard let value = object[key] else { throw fail(.missingKey(key)) }
-        guard let list = value as? [Any], let texts = list as? [String], texts.count == list.count else {
-            throw fail(.wrongType(key: key, expected: "an array of strings"))
-        }
-        return texts
     }
 }

@@ -64,28 +64,27 @@ public enum PredictionFile {
     public static func parse(_ data: Data, file: String) throws -> [PredictionRow] {
         var rows: [PredictionRow] = []
         var firstLineOfID: [String: Int] = [:]
-        for (offset, lineData) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            let line = offset + 1
-            guard lineData.contains(where: { !isJSONWhitespace($0) }) else { continue }
+        for (line, value) in JSONLines.values(in: data) {
             func fail(_ problem: PredictionFileError.Problem) -> PredictionFileError {
                 PredictionFileError(file: file, line: line, problem: problem)
             }
-            guard let parsed = try? JSONSerialization.jsonObject(with: Data(lineData), options: [.fragmentsAllowed]) else {
-                throw fail(.invalidJSON)
+            func field(_ result: Result<String, JSONLines.FieldProblem>) throws -> String {
+                switch result {
+                case .success(let value): return value
+                case .failure(.missing(let key)): throw fail(.missingKey(key))
+                case .failure(.wrongType(let key, let expected)): throw fail(.wrongType(key: key, expected: expected))
+                }
             }
+            guard let parsed = value else { throw fail(.invalidJSON) }
             guard let object = parsed as? [String: Any] else { throw fail(.notAnObject) }
             let id = try identifier(object["id"], fail: fail)
             if let first = firstLineOfID[id] { throw fail(.duplicateID(id, firstLine: first)) }
             firstLineOfID[id] = line
-            rows.append(PredictionRow(id: id, prediction: try text(object, "prediction", fail: fail),
-                                      reference: try text(object, "reference", fail: fail), line: line))
+            rows.append(PredictionRow(id: id, prediction: try field(JSONLines.string(object, "prediction")),
+                                      reference: try field(JSONLines.string(object, "reference")), line: line))
         }
         guard !rows.isEmpty else { throw PredictionFileError(file: file, line: nil, problem: .noRows) }
         return rows
-    }
-
-    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     private static func identifier(_ value: Any?, fail: (PredictionFileError.Problem) -> PredictionFileError) throws -> String {
@@ -95,13 +94,6 @@ public enum PredictionFile {
             return String(integer)
         }
         throw fail(.wrongType(key: "id", expected: "a string or an integer"))
-    }
-
-    private static func text(_ object: [String: Any], _ key: String,
-                             fail: (PredictionFileError.Problem) -> PredictionFileError) throws -> String {
-        guard let value = object[key] else { throw fail(.missingKey(key)) }
-        guard let string = value as? String else { throw fail(.wrongType(key: key, expected: "a string")) }
-        return string
     }
 
     /// JSON true/false arrive as NSNumber too; an id of `true` is a mistake, not the id "1".
