@@ -166,12 +166,8 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                     next[tp] = max(next[tp] ?? 0, item.position.offset + 1)
                 }
                 try? consumer.commit(next)
-                for (partition, offset) in next {
-                    committed[partition] = offset
-                    if let end = consumer.cachedHighWatermark(partition) {
-                        metrics.setLag(end - offset, topic: partition.topic, partition: partition.partition)
-                    }
-                }
+                committed.merge(next) { $1 }
+                refreshLag(consumer, force: true)
                 pending = carryOver
                 carryOver.removeAll()
                 return
@@ -238,9 +234,9 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     }
 
     /// Keeps the lag gauge current between batches too (the end offsets move while we wait).
-    private func refreshLag(_ consumer: KafkaConsumer) {
+    private func refreshLag(_ consumer: KafkaConsumer, force: Bool = false) {
         let now = Date()
-        guard now.timeIntervalSince(lastLagRefresh) >= 5 else { return }
+        guard force || now.timeIntervalSince(lastLagRefresh) >= 5 else { return }
         lastLagRefresh = now
         for (partition, offset) in committed {
             if let end = consumer.cachedHighWatermark(partition) {
