@@ -14,18 +14,48 @@ public struct RadFMConfig: Codable, Equatable, Sendable {
         public var heads: Int
         public var dimHead: Int
         public var mlpDim: Int
+        /// Training-only dropout of the ViT blocks (attention probabilities, attention output, both
+        /// feed-forward layers) and of the embedded patches. RadFM trains with 0.1 each; inference ignores
+        /// them, as `model.eval()` does. Optional in config.json: absent means 0, and 0 is not written back.
+        public var dropout: Float
+        public var embDropout: Float
 
         enum CodingKeys: String, CodingKey {
             case imageSize = "image_size", frames, patchSize = "patch_size"
             case framePatchSize = "frame_patch_size", channels, dim, depth, heads
-            case dimHead = "dim_head", mlpDim = "mlp_dim"
+            case dimHead = "dim_head", mlpDim = "mlp_dim", dropout, embDropout = "emb_dropout"
         }
 
         public init(imageSize: Int, frames: Int, patchSize: Int, framePatchSize: Int, channels: Int,
-                    dim: Int, depth: Int, heads: Int, dimHead: Int, mlpDim: Int) {
+                    dim: Int, depth: Int, heads: Int, dimHead: Int, mlpDim: Int, dropout: Float = 0,
+                    embDropout: Float = 0) {
             self.imageSize = imageSize; self.frames = frames; self.patchSize = patchSize
             self.framePatchSize = framePatchSize; self.channels = channels; self.dim = dim
             self.depth = depth; self.heads = heads; self.dimHead = dimHead; self.mlpDim = mlpDim
+            self.dropout = dropout; self.embDropout = embDropout
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(imageSize: try c.decode(Int.self, forKey: .imageSize), frames: try c.decode(Int.self, forKey: .frames),
+                      patchSize: try c.decode(Int.self, forKey: .patchSize),
+                      framePatchSize: try c.decode(Int.self, forKey: .framePatchSize),
+                      channels: try c.decode(Int.self, forKey: .channels), dim: try c.decode(Int.self, forKey: .dim),
+                      depth: try c.decode(Int.self, forKey: .depth), heads: try c.decode(Int.self, forKey: .heads),
+                      dimHead: try c.decode(Int.self, forKey: .dimHead), mlpDim: try c.decode(Int.self, forKey: .mlpDim),
+                      dropout: try c.decodeIfPresent(Float.self, forKey: .dropout) ?? 0,
+                      embDropout: try c.decodeIfPresent(Float.self, forKey: .embDropout) ?? 0)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(imageSize, forKey: .imageSize); try c.encode(frames, forKey: .frames)
+            try c.encode(patchSize, forKey: .patchSize); try c.encode(framePatchSize, forKey: .framePatchSize)
+            try c.encode(channels, forKey: .channels); try c.encode(dim, forKey: .dim); try c.encode(depth, forKey: .depth)
+            try c.encode(heads, forKey: .heads); try c.encode(dimHead, forKey: .dimHead); try c.encode(mlpDim, forKey: .mlpDim)
+            // Written only when on, so a config.json without dropout round-trips unchanged.
+            if dropout != 0 { try c.encode(dropout, forKey: .dropout) }
+            if embDropout != 0 { try c.encode(embDropout, forKey: .embDropout) }
         }
 
         /// Values per patch, flattened in (p1 p2 pf c) order.
@@ -134,6 +164,8 @@ public struct RadFMConfig: Codable, Equatable, Sendable {
         // RadFM's ViT replaces `to_out` by an identity in this case, so the checkpoint would lack its keys.
         try require(!(vision.heads == 1 && vision.dimHead == vision.dim),
                     "vision.heads 1 with dim_head equal to dim (no output projection) is not supported")
+        try require((0..<1).contains(vision.dropout) && (0..<1).contains(vision.embDropout),
+                    "vision.dropout and vision.emb_dropout must be in [0, 1)")
         try require(vision.imageSize % vision.patchSize == 0, "vision.image_size must be a multiple of patch_size")
         try require(vision.frames % vision.framePatchSize == 0, "vision.frames must be a multiple of frame_patch_size")
         try require(text.hiddenSize % text.numAttentionHeads == 0,

@@ -66,6 +66,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the first step's gradients (before clipping and the update) to this .safetensors file.")
     var dumpGrads: String?
 
+    @Option(help: ArgumentHelp(
+        "Write the first step's first micro-batch as the model receives it to this .safetensors file, then train.",
+        discussion: "Per sample i: input_ids.i and labels.i (float32, exact for ids), images.i [S, 3, H, W, D]. "
+            + "Benchmarks/pytorch_train_step.py feeds the same batch to RadFM's PyTorch code."))
+    var dumpBatch: String?
+
     @Option(help: "Append one JSON line per step (step, loss, lr, tokens, grad_norm, seconds).")
     var log: String?
 
@@ -134,6 +140,9 @@ struct TrainCommand: ParsableCommand {
         FileHandle.standardError.write(Data(
             "training \(parameters.trainableCount) of \(parameters.parameters.reduce(0) { $0 + $1.count }) parameters\n".utf8))
 
+        if let dumpBatch, session.state.step == 0 {
+            try Self.writeBatch(try session.upcomingMicroBatch(), to: URL(fileURLWithPath: dumpBatch))
+        }
         while session.state.step < steps {
             let dumpFirstStep = session.state.step == 0 ? dumpGrads.map { URL(fileURLWithPath: $0) } : nil
             var report = try session.step(beforeUpdate: dumpFirstStep.map { url in
@@ -151,6 +160,23 @@ struct TrainCommand: ParsableCommand {
         }
         let final = try writeCheckpoint(session, curve: curve, modelDirectory: modelDirectory, outDirectory: outDirectory)
         print(final.path)
+    }
+
+    /// `--dump-batch`. Ids are stored as float32 (exact below 2^24) so the whole batch is one plain
+    /// safetensors file any reader opens.
+    static func writeBatch(_ batch: [TrainingExample], to url: URL) throws {
+        var writer = SafetensorsWriter()
+        for (index, example) in batch.enumerated() {
+            for (name, ids) in [("input_ids", example.inputIds), ("labels", example.labels)] {
+                ids.map(Float.init).withUnsafeBufferPointer { writer.add("\(name).\(index)", shape: [ids.count], data: $0) }
+            }
+            guard let first = example.images.first else { continue }
+            var pixels: [Float] = []
+            pixels.reserveCapacity(example.images.count * first.count)
+            for image in example.images { pixels += UnsafeBufferPointer(start: image.data, count: image.count) }
+            pixels.withUnsafeBufferPointer { writer.add("images.\(index)", shape: [example.images.count] + first.shape, data: $0) }
+        }
+        try writer.write(to: url)
     }
 
     /// `OUT/checkpoint-STEP/`: weights, optimizer and trainer state, plus config.json and tokenizer.model so

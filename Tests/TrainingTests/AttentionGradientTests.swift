@@ -5,10 +5,12 @@ import XCTest
 final class AttentionGradientTests: XCTestCase {
     typealias G = GradientCheck
 
-    /// Float64 attention over strided operands; `sum(output * r)`.
+    /// Float64 attention over strided operands; `sum(output * r)`. `dropout` holds the multiplier of each
+    /// probability ([heads, queryCount, keyCount]: 0 or 1 / (1 - p)).
     static func referenceLoss(
         query: [Double], queryStride: Int, key: [Double], keyOffset: Int, value: [Double], valueOffset: Int,
-        kvStride: Int, queryCount: Int, keyCount: Int, heads: Int, headDim: Int, causal: Bool, r: [Double]
+        kvStride: Int, queryCount: Int, keyCount: Int, heads: Int, headDim: Int, causal: Bool, r: [Double],
+        dropout: [Double]? = nil
     ) -> Double {
         var loss = 0.0
         let scale = 1 / Double(headDim).squareRoot()
@@ -25,7 +27,10 @@ final class AttentionGradientTests: XCTestCase {
                 let total = scores.reduce(0, +)
                 for d in 0..<headDim {
                     var out = 0.0
-                    for j in 0..<visible { out += scores[j] / total * value[valueOffset + j * kvStride + head * headDim + d] }
+                    for j in 0..<visible {
+                        let multiplier = dropout?[(head * queryCount + i) * keyCount + j] ?? 1
+                        out += scores[j] / total * multiplier * value[valueOffset + j * kvStride + head * headDim + d]
+                    }
                     loss += out * r[i * heads * headDim + head * headDim + d]
                 }
             }
@@ -98,5 +103,44 @@ final class AttentionGradientTests: XCTestCase {
         XCTAssertEqual(Double(zip(output, G.floats(r)).map { $0 * $1 }.reduce(0, +)), reference([q, kv]), accuracy: 1e-4)
         G.assertClose(dq, G.numeric(reference, at: [q, kv], input: 0), "dq")
         G.assertClose(dkv, G.numeric(reference, at: [q, kv], input: 1), "d[k|v]")
+    }
+
+    /// RadFM's ViT attention drops probabilities after the softmax; with the mask fixed, the loss is smooth
+    /// and the backward (softmax gradient through the undropped probabilities) must match it.
+    func testSelfAttentionWithDroppedProbabilitiesMatchesFiniteDifferences() {
+        var rng = SeededGenerator(seed: 13)
+        let (tokens, heads, headDim) = (6, 2, 4)
+        let inner = heads * headDim
+        let packed = G.rounded(G.random(tokens * 3 * inner, &rng, scale: 1.5))
+        let r = G.rounded(G.random(tokens * inner, &rng))
+        let layout = AttentionOp.Layout(queryCount: tokens, keyCount: tokens, heads: heads, headDim: headDim,
+                                        causal: false, queryStride: 3 * inner, keyStride: 3 * inner,
+                                        valueStride: 3 * inner, outputStride: inner)
+        let mask = DropoutMask(count: layout.probabilityCount, probability: 0.3, key: 77)
+        var multipliers = [Float](repeating: 1, count: layout.probabilityCount)
+        mask.apply(&multipliers)
+        XCTAssertTrue(multipliers.contains(0) && multipliers.contains { $0 > 1 }, "the mask drops and scales")
+        func reference(_ v: [[Double]]) -> Double {
+            Self.referenceLoss(query: v[0], queryStride: 3 * inner, key: v[0], keyOffset: inner, value: v[0],
+                               valueOffset: 2 * inner, kvStride: 3 * inner, queryCount: tokens, keyCount: tokens,
+                               heads: heads, headDim: headDim, causal: false, r: r, dropout: multipliers.map(Double.init))
+        }
+        let input = G.floats(packed)
+        var output = [Float](repeating: 0, count: tokens * inner)
+        var probabilities = [Float](repeating: 0, count: layout.probabilityCount)
+        var gradient = [Float](repeating: 0, count: packed.count)
+        input.withUnsafeBufferPointer { p in
+            let base = p.baseAddress!
+            AttentionOp.forward(layout, query: base, key: base + inner, value: base + 2 * inner, output: &output,
+                                probabilities: &probabilities, dropout: mask)
+            gradient.withUnsafeMutableBufferPointer { g in
+                let d = g.baseAddress!
+                AttentionOp.backward(layout, dOutput: G.floats(r), query: base, key: base + inner,
+                                     value: base + 2 * inner, probabilities: probabilities, dropout: mask,
+                                     dQuery: d, dKey: d + inner, dValue: d + 2 * inner)
+            }
+        }
+        XCTAssertEqual(Double(zip(output, G.floats(r)).map { $0 * $1 }.reduce(0, +)), reference([packed]), accuracy: 1e-4)
+        G.assertClose(gradient, G.numeric(reference, at: [packed], input: 0), "d[q|k|v] with dropout")
     }
 }

@@ -156,6 +156,22 @@ final class OpGradientTests: XCTestCase {
         G.assertClose(dLogits, G.numeric(reference, at: [logits], input: 0), "dLogits")
     }
 
+    /// A target 120 below the row's largest logit has a float32 probability of 0; its loss is still ~120.
+    func testCrossEntropyOfATargetWhoseProbabilityUnderflowsIsFinite() {
+        let vocabulary = 40
+        var logits = [Float](repeating: 0, count: vocabulary)
+        logits[3] = 120
+        for withGradient in [false, true] {
+            var dLogits = [Float](repeating: 0, count: vocabulary)
+            let loss = withGradient
+                ? CrossEntropyOp.forwardBackward(logits, rows: 1, vocabulary: vocabulary, targets: [5], scale: 1,
+                                                 dLogits: &dLogits)
+                : CrossEntropyOp.forwardBackward(logits, rows: 1, vocabulary: vocabulary, targets: [5], scale: 1,
+                                                 dLogits: nil)
+            XCTAssertEqual(loss, 120 + log(1 + 39 * exp(-120.0)), accuracy: 1e-9)
+        }
+    }
+
     func testRotaryBackwardIsTheInverseRotationAndMatchesFiniteDifferences() {
         var rng = SeededGenerator(seed: 7)
         let (rows, heads, headDim) = (3, 2, 8)

@@ -14,6 +14,14 @@ enum TinyRadFM {
                     rmsNormEps: 1e-6, maxPositionEmbeddings: 32, ropeTheta: 10000),
         maxImages: 2)
 
+    /// The same model with RadFM's vision dropout switched on.
+    static func config(dropout: Float, embDropout: Float) -> RadFMConfig {
+        var config = Self.config
+        config.vision.dropout = dropout
+        config.vision.embDropout = embDropout
+        return config
+    }
+
     /// Weights large enough that every module's gradient is well above finite-difference noise.
     static func randomize(_ model: RadFMModel, seed: UInt64, scale: Float = 0.3) {
         var generator = SeededGenerator(seed: seed)

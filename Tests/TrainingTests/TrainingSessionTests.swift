@@ -31,39 +31,56 @@ final class TrainingSessionTests: XCTestCase {
         }
     }
 
-    func session(options: TrainingOptions) throws -> (RadFMModel, TrainingSession) {
-        let model = RadFMModel(config: TinyRadFM.config)
+    func session(options: TrainingOptions, config: RadFMConfig = TinyRadFM.config) throws -> (RadFMModel, TrainingSession) {
+        let model = RadFMModel(config: config)
         let parameters = ParameterSet(bindings: model.parameters, frozenPrefixes: ["lang_model.model.layers.0."])
         var generator = SeededGenerator(seed: 21)
         ParameterInitializer.initialize(parameters, generator: &generator)
-        let session = try TrainingSession(config: TinyRadFM.config, parameters: parameters, dataset: try dataset(),
+        let session = try TrainingSession(config: config, parameters: parameters, dataset: try dataset(),
                                           options: options, seed: 11)
         return (model, session)
     }
 
     func testWholeModelRunResumedFromCheckpointMatchesUninterruptedRunBitForBit() throws {
-        let options = TrainingOptions(steps: 8, accumulation: 2, learningRate: 3e-3, warmupSteps: 2, weightDecay: 0.01,
-                                      maxGradientNorm: 0.5)
-        let (straightModel, straight) = try session(options: options)
+        try assertResumedRunMatchesUninterruptedRun(config: TinyRadFM.config)
+    }
+
+    /// Dropout masks follow (seed, step, micro-batch), so they too continue exactly after a resume.
+    func testRunWithDropoutResumedFromCheckpointMatchesUninterruptedRunBitForBit() throws {
+        let straightLosses = try assertResumedRunMatchesUninterruptedRun(config: TinyRadFM.config(dropout: 0.1, embDropout: 0.1))
+        let (_, plain) = try session(options: Self.resumeOptions)
+        XCTAssertNotEqual(try (0..<8).map { _ in try plain.step().loss }, straightLosses, "dropout was applied")
+    }
+
+    static let resumeOptions = TrainingOptions(steps: 8, accumulation: 2, learningRate: 3e-3, warmupSteps: 2,
+                                               weightDecay: 0.01, maxGradientNorm: 0.5)
+
+    /// Eight steps straight against four, checkpoint, a fresh session restored from it, four more.
+    @discardableResult
+    func assertResumedRunMatchesUninterruptedRun(config: RadFMConfig, file: StaticString = #filePath,
+                                                 line: UInt = #line) throws -> [Double] {
+        let options = Self.resumeOptions
+        let (straightModel, straight) = try session(options: options, config: config)
         let straightLosses = try (0..<8).map { _ in try straight.step().loss }
 
-        let (_, first) = try session(options: options)
+        let (_, first) = try session(options: options, config: config)
         var losses = try (0..<4).map { _ in try first.step().loss }
         let checkpoint = folder.appendingPathComponent("checkpoint-4")
         try first.saveCheckpoint(to: checkpoint)
-        let (resumedModel, resumed) = try session(options: options)
+        let (resumedModel, resumed) = try session(options: options, config: config)
         try resumed.restore(from: checkpoint)
         losses += try (0..<4).map { _ in try resumed.step().loss }
 
-        XCTAssertEqual(losses, straightLosses)
-        XCTAssertEqual(resumed.state, straight.state)
+        XCTAssertEqual(losses, straightLosses, file: file, line: line)
+        XCTAssertEqual(resumed.state, straight.state, file: file, line: line)
         for (a, b) in zip(resumedModel.parameters, straightModel.parameters) {
-            XCTAssertEqual(Array(a.values), Array(b.values), a.key)
+            XCTAssertEqual(Array(a.values), Array(b.values), a.key, file: file, line: line)
         }
-        XCTAssertLessThan(straightLosses.last!, straightLosses.first!)
+        XCTAssertLessThan(straightLosses.last!, straightLosses.first!, file: file, line: line)
         // The checkpoint is a model directory's weights file: the inference model loads it unchanged.
-        let reloaded = RadFMModel(config: TinyRadFM.config)
+        let reloaded = RadFMModel(config: config)
         try reloaded.load(from: openCheckpoint(directory: checkpoint))
+        return straightLosses
     }
 
     func testGradientDumpHoldsTrainableGradientsBeforeClippingUnderCheckpointNames() throws {
@@ -107,6 +124,25 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("<polyline"))
         let points = svg.components(separatedBy: "points=\"")[1].prefix { $0 != "\"" }
         XCTAssertEqual(points.split(separator: " ").count, 3, "one plotted point per step")
+    }
+
+    func testUpcomingMicroBatchIsTheNextStepsFirstAndIsNotConsumed() throws {
+        let (_, session) = try session(options: TrainingOptions(steps: 2, learningRate: 1e-3))
+        let data = try dataset()
+        let firstBatch = try data.plan.batches(epoch: 0)[0].map(data.example)
+        XCTAssertEqual(try session.upcomingMicroBatch().map(\.inputIds), firstBatch.map(\.inputIds))
+        XCTAssertEqual(session.state.data, DataPosition())
+        try session.step()
+        let secondBatch = try data.plan.batches(epoch: 0)[1].map(data.example)
+        XCTAssertEqual(try session.upcomingMicroBatch().map(\.inputIds), secondBatch.map(\.inputIds))
+    }
+
+    func testHeldOutLossIsEvaluatedWithoutDropout() throws {
+        let (_, plain) = try session(options: TrainingOptions(steps: 1, learningRate: 1e-3))
+        let (_, dropping) = try session(options: TrainingOptions(steps: 1, learningRate: 1e-3),
+                                        config: TinyRadFM.config(dropout: 0.3, embDropout: 0.3))
+        let data = try dataset()
+        XCTAssertEqual(try HeldOutEvaluation.loss(dropping.graph, on: data), try HeldOutEvaluation.loss(plain.graph, on: data))
     }
 
     func testHeldOutLossCoversEverySampleOnceWhateverTheBatching() throws {

@@ -5,8 +5,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var optimizer: AdamW
     public var schedule: LearningRateSchedule
     public var data: DataPosition
-    /// The data order's seed; with `data` it fixes every batch still to come. (Nothing else in training
-    /// draws random numbers: RadFM's configs used here have no dropout.)
+    /// The data order's seed; with `data` it fixes every batch still to come, and with `step` every dropout
+    /// mask (`DropoutDraw`).
     public var seed: UInt64
 
     public init(step: Int, optimizer: AdamW, schedule: LearningRateSchedule, data: DataPosition, seed: UInt64) {

@@ -53,16 +53,18 @@ public final class RadFMTrainingGraph {
         trainsVisionPath = parameters.trainable.contains { p in visionPrefixes.contains(where: p.key.hasPrefix) }
     }
 
-    /// The loss of a batch without gradients.
-    public func loss(_ batch: [TrainingExample]) throws -> BatchLoss {
-        try run(batch, gradientScale: nil)
+    /// The loss of a batch without gradients; without a dropout draw (evaluation) nothing is dropped.
+    public func loss(_ batch: [TrainingExample], dropout: DropoutDraw? = nil) throws -> BatchLoss {
+        try run(batch, gradientScale: nil, dropout: dropout)
     }
 
     /// Adds `gradientScale` times the gradient of the summed token loss to every trainable parameter's
     /// gradient and returns the loss. For the mean over a step's labels, pass 1 / (labels in the step).
+    /// `dropout` fixes the masks of the config's vision dropout; nil trains without dropout.
     @discardableResult
-    public func accumulateGradients(_ batch: [TrainingExample], gradientScale: Float) throws -> BatchLoss {
-        try run(batch, gradientScale: gradientScale)
+    public func accumulateGradients(_ batch: [TrainingExample], gradientScale: Float,
+                                    dropout: DropoutDraw? = nil) throws -> BatchLoss {
+        try run(batch, gradientScale: gradientScale, dropout: dropout)
     }
 
     private struct ImageRecord {
@@ -71,13 +73,14 @@ public final class RadFMTrainingGraph {
         let resampled: Tensor
     }
 
-    private func run(_ batch: [TrainingExample], gradientScale: Float?) throws -> BatchLoss {
+    private func run(_ batch: [TrainingExample], gradientScale: Float?, dropout: DropoutDraw?) throws -> BatchLoss {
         let hidden = config.text.hiddenSize, vocabulary = config.text.vocabSize
         let latentsPerImage = config.perceiver.numLatents
         var visualTokens: [Tensor?] = []
         var imageRecords: [[ImageRecord]] = []
         var segments: [Range<Int>] = []
         var start = 0
+        var batchImage = 0
         for (index, example) in batch.enumerated() {
             guard example.inputIds.count == example.labels.count, !example.inputIds.isEmpty else {
                 throw TrainingModelError.invalidSample(sample: index, reason: "ids and labels differ in length or are empty")
@@ -96,7 +99,9 @@ public final class RadFMTrainingGraph {
             let sampleTokens = example.images.isEmpty ? nil
                 : Tensor(zeros: [example.images.count * latentsPerImage, hidden])
             for (imageIndex, image) in example.images.enumerated() {
-                let (features, visionRecord) = try vision.forward(image, index: imageIndex)
+                let (features, visionRecord) = try vision.forward(image, index: imageIndex,
+                                                                  dropout: dropout?.forImage(batchImage))
+                batchImage += 1
                 let (resampled, perceiverRecord) = perceiver.forward(features)
                 LinearOp.forward(resampled.data, rows: latentsPerImage, inFeatures: projection.inFeatures,
                                  weight: projection.weight.values, outFeatures: hidden, bias: projection.bias?.values,

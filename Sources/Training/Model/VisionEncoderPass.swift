@@ -2,7 +2,8 @@ import RadFM
 import Tensor
 
 /// RadFM's 3D ViT (`embedding_layer.vision_encoder`) with a backward pass: every block keeps the activations
-/// its backward reads. Images are inputs, so the backward stops at the patch embedding's weights.
+/// its backward reads. Images are inputs, so the backward stops at the patch embedding's weights. In
+/// training, dropout sits where RadFM's vit_3d.py puts it (see `DropoutDraw.Site`), with the config's rates.
 struct VisionEncoderPass {
     struct Block {
         let attentionNorm: LayerNormLayer
@@ -23,7 +24,12 @@ struct VisionEncoderPass {
         let middle: Tensor
         let feedForwardNorm: LayerNormRecord
         let preActivation: Tensor
+        /// GELU output after the hidden dropout: what the second feed-forward linear read.
         let activation: Tensor
+        let probabilityDropout: DropoutMask?
+        let attentionOutputDropout: DropoutMask?
+        let hiddenDropout: DropoutMask?
+        let feedForwardOutputDropout: DropoutMask?
     }
 
     /// What one image's forward leaves for its backward.
@@ -33,6 +39,7 @@ struct VisionEncoderPass {
         let inputNorm: LayerNormRecord
         let projected: Tensor
         let outputNorm: LayerNormRecord
+        let embeddingDropout: DropoutMask?
         let blocks: [BlockRecord]
     }
 
@@ -72,8 +79,9 @@ struct VisionEncoderPass {
                                    depths: config.depthPositions, width: config.dim / 3)
     }
 
-    /// Features [patches, dim] of one [C, H, W, D] image, and the record for its backward.
-    func forward(_ image: Tensor, index: Int) throws -> (features: Tensor, record: Record) {
+    /// Features [patches, dim] of one [C, H, W, D] image, and the record for its backward. Dropout applies
+    /// only with a draw (training), never in evaluation.
+    func forward(_ image: Tensor, index: Int, dropout: DropoutDraw? = nil) throws -> (features: Tensor, record: Record) {
         let shape = image.shape
         let (p, pf) = (config.patchSize, config.framePatchSize)
         guard shape.count == 4, shape[0] == config.channels, shape[1] % p == 0, shape[2] % p == 0, shape[3] % pf == 0,
@@ -94,30 +102,61 @@ struct VisionEncoderPass {
         let x = embedded.output.copy()
         PositionEmbeddingOp.forward(positionTables, rowTable: rowTable.values, columnTable: columnTable.values,
                                     depthTable: depthTable.values, grid: grid, tokens: x.data)
+        let embeddingDropout = dropout?.mask(count: x.count, probability: config.embDropout, layer: 0, site: .embedding)
+        embeddingDropout?.apply(x.data)
 
         var records: [BlockRecord] = []
-        for block in blocks {
+        for (layer, block) in blocks.enumerated() {
+            func mask(_ count: Int, _ site: DropoutDraw.Site) -> DropoutMask? {
+                dropout?.mask(count: count, probability: config.dropout, layer: layer, site: site)
+            }
             let input = x.copy()
             let normed = block.attentionNorm.forward(x.data, rows: tokens)
             let qkv = block.qkv.forward(normed.output.data, rows: tokens)
             let layout = selfAttentionLayout(tokens: tokens)
             let probabilities = Tensor(zeros: [layout.probabilityCount])
+            let probabilityDropout = mask(layout.probabilityCount, .attentionProbabilities)
             let attended = Tensor(zeros: [tokens, inner])
             AttentionOp.forward(layout, query: qkv.data, key: qkv.data + inner, value: qkv.data + 2 * inner,
-                                output: attended.data, probabilities: probabilities.data)
-            block.attentionOutput.forwardAdding(attended.data, rows: tokens, into: x.data)
+                                output: attended.data, probabilities: probabilities.data, dropout: probabilityDropout)
+            let attentionOutputDropout = mask(x.count, .attentionOutput)
+            Self.addBranch(block.attentionOutput, attended.data, rows: tokens, dropout: attentionOutputDropout, into: x)
             let middle = x.copy()
             let normed2 = block.feedForwardNorm.forward(x.data, rows: tokens)
             let preActivation = block.feedForwardIn.forward(normed2.output.data, rows: tokens)
             let activation = Tensor(zeros: preActivation.shape)
             GELUOp.forward(preActivation.data, count: preActivation.count, into: activation.data)
-            block.feedForwardOut.forwardAdding(activation.data, rows: tokens, into: x.data)
+            let hiddenDropout = mask(activation.count, .feedForwardHidden)
+            hiddenDropout?.apply(activation.data)
+            let feedForwardOutputDropout = mask(x.count, .feedForwardOutput)
+            Self.addBranch(block.feedForwardOut, activation.data, rows: tokens, dropout: feedForwardOutputDropout, into: x)
             records.append(BlockRecord(
                 input: input, attentionNorm: normed, qkv: qkv, probabilities: probabilities, attended: attended,
-                middle: middle, feedForwardNorm: normed2, preActivation: preActivation, activation: activation))
+                middle: middle, feedForwardNorm: normed2, preActivation: preActivation, activation: activation,
+                probabilityDropout: probabilityDropout, attentionOutputDropout: attentionOutputDropout,
+                hiddenDropout: hiddenDropout, feedForwardOutputDropout: feedForwardOutputDropout))
         }
         return (x, Record(grid: grid, patches: patches, inputNorm: normedPatches, projected: projected,
-                          outputNorm: embedded, blocks: records))
+                          outputNorm: embedded, embeddingDropout: embeddingDropout, blocks: records))
+    }
+
+    /// The residual `x += dropout(layer(input))`.
+    private static func addBranch(_ layer: LinearLayer, _ input: UnsafePointer<Float>, rows: Int, dropout: DropoutMask?,
+                                  into x: Tensor) {
+        guard let dropout else { return layer.forwardAdding(input, rows: rows, into: x.data) }
+        let branch = layer.forward(input, rows: rows)
+        withExtendedLifetime(branch) {
+            dropout.apply(branch.data)
+            VectorMath.add(branch.data, into: x.data, count: x.count)
+        }
+    }
+
+    /// The gradient reaching a dropped residual branch's output: `dx * mask` (or dx itself without dropout).
+    private static func branchGradient(_ dx: Tensor, dropout: DropoutMask?) -> Tensor {
+        guard let dropout else { return dx }
+        let dBranch = Tensor(zeros: dx.shape)
+        dropout.apply(dx.data, into: dBranch.data)
+        return dBranch
     }
 
     func selfAttentionLayout(tokens: Int) -> AttentionOp.Layout {
@@ -133,7 +172,12 @@ struct VisionEncoderPass {
         let dx = dFeatures
         for (block, saved) in zip(blocks, record.blocks).reversed() {
             let dActivation = Tensor(zeros: saved.activation.shape)
-            block.feedForwardOut.backward(dx.data, x: saved.activation.data, rows: tokens, dx: dActivation.data)
+            let dFeedForwardBranch = Self.branchGradient(dx, dropout: saved.feedForwardOutputDropout)
+            withExtendedLifetime(dFeedForwardBranch) {
+                block.feedForwardOut.backward(dFeedForwardBranch.data, x: saved.activation.data, rows: tokens,
+                                              dx: dActivation.data)
+            }
+            saved.hiddenDropout?.apply(dActivation.data)
             let dPre = Tensor(zeros: saved.preActivation.shape)
             GELUOp.backward(dActivation.data, x: saved.preActivation.data, count: dPre.count, dx: dPre.data)
             let dNormed2 = block.feedForwardIn.backward(dPre.data, x: saved.feedForwardNorm.output.data, rows: tokens)
@@ -141,16 +185,22 @@ struct VisionEncoderPass {
                                            record: saved.feedForwardNorm, dx: dx.data)
 
             let dAttended = Tensor(zeros: saved.attended.shape)
-            block.attentionOutput.backward(dx.data, x: saved.attended.data, rows: tokens, dx: dAttended.data)
+            let dAttentionBranch = Self.branchGradient(dx, dropout: saved.attentionOutputDropout)
+            withExtendedLifetime(dAttentionBranch) {
+                block.attentionOutput.backward(dAttentionBranch.data, x: saved.attended.data, rows: tokens,
+                                               dx: dAttended.data)
+            }
             let dQKV = Tensor(zeros: saved.qkv.shape)
             AttentionOp.backward(selfAttentionLayout(tokens: tokens), dOutput: dAttended.data, query: saved.qkv.data,
                                  key: saved.qkv.data + inner, value: saved.qkv.data + 2 * inner,
-                                 probabilities: saved.probabilities.data, dQuery: dQKV.data,
+                                 probabilities: saved.probabilities.data, dropout: saved.probabilityDropout,
+                                 dQuery: dQKV.data,
                                  dKey: dQKV.data + inner, dValue: dQKV.data + 2 * inner)
             let dNormed = block.qkv.backward(dQKV.data, x: saved.attentionNorm.output.data, rows: tokens)
             block.attentionNorm.backward(dNormed.data, x: saved.input.data, rows: tokens, record: saved.attentionNorm,
                                          dx: dx.data)
         }
+        record.embeddingDropout?.apply(dx.data)
         PositionEmbeddingOp.backward(positionTables, dTokens: dx.data, grid: record.grid,
                                      dRowTable: rowTable.gradient, dColumnTable: columnTable.gradient,
                                      dDepthTable: depthTable.gradient)

@@ -30,40 +30,59 @@ public enum AttentionOp {
         var scale: Float { 1 / Float(headDim).squareRoot() }
     }
 
+    /// `probabilities` keeps softmax(S) before dropout; `dropout` (a mask over [heads, queryCount, keyCount])
+    /// drops probabilities after the softmax, as RadFM's ViT attention does, and is needed again in the backward.
     public static func forward(
         _ layout: Layout, query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
-        output: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, dropout: DropoutMask? = nil
     ) {
         let (q, k) = (layout.queryCount, layout.keyCount)
+        let dropped = dropout.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(q * k, 1)) }
+        defer { dropped?.deallocate() }
         for head in 0..<layout.heads {
             let offset = head * layout.headDim
             let p = probabilities + head * q * k
             Matmul.gemm(transposeB: true, m: q, n: k, k: layout.headDim, alpha: layout.scale, a: query + offset,
                         lda: layout.queryStride, b: key + offset, ldb: layout.keyStride, c: p, ldc: k)
             for i in 0..<q { Softmax.row(p + i * k, length: layout.visible(i), rowLength: k) }
-            Matmul.gemm(m: q, n: layout.headDim, k: k, a: p, lda: k, b: value + offset, ldb: layout.valueStride,
+            var attend = UnsafePointer(p)
+            if let dropout, let dropped {
+                dropout.apply(p, into: dropped, offset: head * q * k, length: q * k)
+                attend = UnsafePointer(dropped)
+            }
+            Matmul.gemm(m: q, n: layout.headDim, k: k, a: attend, lda: k, b: value + offset, ldb: layout.valueStride,
                         c: output + offset, ldc: layout.outputStride)
         }
     }
 
     /// Adds the gradients of query, key and value (same layouts as the forward's operands).
-    /// With S the scaled scores and P = softmax(S): dV += P^T dO, dP = dO V^T,
-    /// dS = P * (dP - rowsum(P * dP)), dQ += scale dS K, dK += scale dS^T Q.
+    /// With S the scaled scores, P = softmax(S) and D = P * mask (D = P without dropout): dV += D^T dO,
+    /// dD = dO V^T, dP = dD * mask, dS = P * (dP - rowsum(P * dP)), dQ += scale dS K, dK += scale dS^T Q.
     public static func backward(
         _ layout: Layout, dOutput: UnsafePointer<Float>, query: UnsafePointer<Float>, key: UnsafePointer<Float>,
-        value: UnsafePointer<Float>, probabilities: UnsafePointer<Float>,
+        value: UnsafePointer<Float>, probabilities: UnsafePointer<Float>, dropout: DropoutMask? = nil,
         dQuery: UnsafeMutablePointer<Float>, dKey: UnsafeMutablePointer<Float>, dValue: UnsafeMutablePointer<Float>
     ) {
         let (q, k, headDim) = (layout.queryCount, layout.keyCount, layout.headDim)
         let dScores = UnsafeMutablePointer<Float>.allocate(capacity: max(q * k, 1))
-        defer { dScores.deallocate() }
+        let dropped = dropout.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(q * k, 1)) }
+        defer {
+            dScores.deallocate()
+            dropped?.deallocate()
+        }
         for head in 0..<layout.heads {
             let offset = head * headDim
             let p = probabilities + head * q * k
-            Matmul.gemm(transposeA: true, m: k, n: headDim, k: q, a: p, lda: k, b: dOutput + offset,
+            var attended = p
+            if let dropout, let dropped {
+                dropout.apply(p, into: dropped, offset: head * q * k, length: q * k)
+                attended = UnsafePointer(dropped)
+            }
+            Matmul.gemm(transposeA: true, m: k, n: headDim, k: q, a: attended, lda: k, b: dOutput + offset,
                         ldb: layout.outputStride, beta: 1, c: dValue + offset, ldc: layout.valueStride)
             Matmul.gemm(transposeB: true, m: q, n: k, k: headDim, a: dOutput + offset, lda: layout.outputStride,
                         b: value + offset, ldb: layout.valueStride, c: dScores, ldc: k)
+            dropout?.apply(dScores, into: dScores, offset: head * q * k, length: q * k)
             for i in 0..<q {
                 let probabilityRow = p + i * k, gradientRow = dScores + i * k
                 let visible = layout.visible(i)

@@ -57,7 +57,10 @@ public struct TrainingDataset {
         let mixture = try DataMixture(counts: encoded.map(\.count), weights: sources.map(\.weight),
                                       names: sources.map(\.url.path))
         let plan = try BatchPlan(mixture: mixture, depthGroup: depths, batchSize: batchSize, shuffle: shuffle, seed: seed)
-        return TrainingDataset(plan: plan, encoded: encoded) { sample in try images.tensors(sample.images) }
+        let cache = PreprocessedImageCache(byteBudget: PreprocessedImageCache.defaultByteBudget)
+        return TrainingDataset(plan: plan, encoded: encoded) { sample in
+            try cache.tensors(for: sample.images) { try images.tensors(sample.images) }
+        }
     }
 }
 

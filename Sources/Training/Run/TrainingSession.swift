@@ -56,6 +56,12 @@ public final class TrainingSession {
         try TrainingCheckpoint.save(parameters, state: state, to: directory)
     }
 
+    /// The first micro-batch the next step will train on, without consuming it (`--dump-batch`).
+    public func upcomingMicroBatch() throws -> [TrainingExample] {
+        var lookahead = stream
+        return try lookahead.next().map(dataset.example)
+    }
+
     /// One optimisation step. `beforeUpdate` sees the summed gradients before clipping and the update
     /// (where `--dump-grads` reads them).
     @discardableResult
@@ -67,8 +73,9 @@ public final class TrainingSession {
         // The mean is over every supervised label of the step, so accumulation equals one large batch.
         let labels = microBatches.joined().reduce(0) { $0 + $1.supervisedTargetCount }
         var loss = BatchLoss(sum: 0, count: 0)
-        for batch in microBatches {
-            let part = try graph.accumulateGradients(batch, gradientScale: 1 / Float(max(labels, 1)))
+        for (index, batch) in microBatches.enumerated() {
+            let draw = DropoutDraw(seed: state.seed, step: state.step, microBatch: index)
+            let part = try graph.accumulateGradients(batch, gradientScale: 1 / Float(max(labels, 1)), dropout: draw)
             loss.sum += part.sum
             loss.count += part.count
         }
