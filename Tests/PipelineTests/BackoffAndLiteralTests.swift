@@ -17,4 +17,10 @@ final class BackoffAndLiteralTests: XCTestCase {
         XCTAssertEqual(PostgresArrayLiteral.text([]), "{}")
         XCTAssertEqual(PostgresArrayLiteral.integers([Int32(0), 5, -2]), "{0,5,-2}")
     }
+
+    func testArrayLiteralOfBindValuesSpellsNilAsNullAndQuotesByteaHex() {
+        XCTAssertEqual(PostgresArrayLiteral.values(["a", nil, "NULL"] as [String?]), #"{"a",NULL,"NULL"}"#)
+        XCTAssertEqual(PostgresArrayLiteral.values([[0x01, 0xAB]] as [[UInt8]]), #"{"\\x01ab"}"#)
+        XCTAssertEqual(PostgresArrayLiteral.values([1.5, -2]), #"{"1.5","-2.0"}"#)
+    }
 }

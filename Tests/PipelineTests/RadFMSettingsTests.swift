@@ -40,7 +40,17 @@ final class RadFMSettingsTests: XCTestCase {
         XCTAssertThrowsError(try settings.apply(yaml: "pipeline:\n  batch_size: 0\n", source: "x.yaml")) { error in
             XCTAssertTrue("\(error)".contains("pipeline.batch_size must be positive"))
         }
+        var fresh = RadFMSettings()
+        XCTAssertThrowsError(try fresh.apply(yaml: "pipeline:\n  decode_concurrency: 0\n", source: "x.yaml")) { error in
+            XCTAssertTrue("\(error)".contains("pipeline.decode_concurrency must be positive"))
+        }
         XCTAssertThrowsError(try RadFMSettings.parseStorageRoots("archive=relative/path"))
+    }
+
+    func testDecodeConcurrencyIsReadFromThePipelineSection() throws {
+        var settings = RadFMSettings()
+        try settings.apply(yaml: "pipeline:\n  decode_concurrency: 4\n", source: "x.yaml")
+        XCTAssertEqual(settings.decodeConcurrency, 4)
     }
 
     func testMissingDatabaseGivesOneClearLine() {

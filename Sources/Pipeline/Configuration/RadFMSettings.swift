@@ -18,6 +18,8 @@ public struct RadFMSettings: Sendable, Equatable {
     public var maxNewTokens = 200
     public var batchSize = 8
     public var batchWaitMilliseconds = 200
+    /// Studies of one batch whose files are read and whose images are decoded at the same time.
+    public var decodeConcurrency = 2
     public var defaultTasks: [StudyTask] = [.report, .diagnosis]
     public var maxEventBytes = 1 << 20
     public var shutdownDeadlineSeconds = 30.0
@@ -83,6 +85,7 @@ public struct RadFMSettings: Sendable, Equatable {
         if var p = try reader.section("pipeline") {
             batchSize = try p.int("batch_size") ?? batchSize
             batchWaitMilliseconds = try p.int("batch_wait_ms") ?? batchWaitMilliseconds
+            decodeConcurrency = try p.int("decode_concurrency") ?? decodeConcurrency
             if let names = try p.stringList("default_tasks") {
                 defaultTasks = try names.map { name in
                     guard let task = StudyTask(rawValue: name) else {
@@ -157,6 +160,7 @@ public struct RadFMSettings: Sendable, Equatable {
             guard value > 0 else { throw ConfigurationError("\(source): \(key) must be positive, got \(value)") }
         }
         try positive(batchSize, "pipeline.batch_size")
+        try positive(decodeConcurrency, "pipeline.decode_concurrency")
         try positive(maxEventBytes, "pipeline.max_event_bytes")
         try positive(maxNewTokens, "model.max_new_tokens")
         try positive(topicPartitions, "kafka.partitions")

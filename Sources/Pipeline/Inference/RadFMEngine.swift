@@ -6,8 +6,9 @@ import RadFM
 import Tensor
 
 /// The production `InferenceEngine`: RadFM's generator over a model directory. Each study's series
-/// become model images once per batch (through Imaging's RadFM preprocessing), every task of every
-/// study in the batch is decoded together, and outputs come back in request order.
+/// become model images once per batch (through Imaging's RadFM preprocessing, `decodeConcurrency`
+/// studies at a time), every task of every study in the batch is decoded together, and outputs come
+/// back in request order.
 public final class RadFMEngine: InferenceEngine {
     public let modelID: String
     public let checkpointSHA256: String?
@@ -15,9 +16,12 @@ public final class RadFMEngine: InferenceEngine {
     private let generator: RadFMGenerator
     private let maxNewTokens: Int
     private let images: StudyImageBuilder
+    private let decodeConcurrency: Int
     private let logger: Logger
 
-    public init(modelDirectory: URL, maxNewTokens: Int, logger: Logger) throws {
+    /// `decodeConcurrency` is `pipeline.decode_concurrency` (`RadFMSettings.decodeConcurrency`).
+    public init(modelDirectory: URL, maxNewTokens: Int, logger: Logger,
+                decodeConcurrency: Int = RadFMSettings().decodeConcurrency) throws {
         let started = Date()
         generator = try RadFMGenerator(modelDirectory: modelDirectory)
         let checksum = try CheckpointFingerprint.sha256(modelDirectory: modelDirectory)
@@ -26,18 +30,29 @@ public final class RadFMEngine: InferenceEngine {
         self.maxNewTokens = maxNewTokens
         generationSettings = "greedy;max_new_tokens=\(maxNewTokens)"
         images = StudyImageBuilder(config: generator.model.config)
+        self.decodeConcurrency = decodeConcurrency
         self.logger = logger
         logger.info("model loaded", metadata: ["model": "\(modelID)", "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
     }
 
     public func run(_ requests: [InferenceRequest]) throws -> [Result<InferenceOutput, StudyInputError>] {
-        // Images once per study, however many tasks ask about it.
+        // Images once per study, however many tasks ask about it; a study that cannot be decoded
+        // fails alone.
+        var studies: [LoadedStudy] = []
+        var seen: Set<String> = []
+        for request in requests where seen.insert(request.study.event.eventID).inserted {
+            studies.append(request.study)
+        }
+        let images = self.images
+        let decoded = BoundedParallelMap.map(studies, width: decodeConcurrency) { study in
+            Result { try images.images(for: study) }
+        }
         var studyImages: [String: Result<[Tensor], StudyInputError>] = [:]
-        for request in requests where studyImages[request.study.event.eventID] == nil {
-            do {
-                studyImages[request.study.event.eventID] = .success(try images.images(for: request.study))
-            } catch let error as StudyInputError {
-                studyImages[request.study.event.eventID] = .failure(error)
+        for (study, result) in zip(studies, decoded) {
+            switch result {
+            case .success(let tensors): studyImages[study.event.eventID] = .success(tensors)
+            case .failure(let error as StudyInputError): studyImages[study.event.eventID] = .failure(error)
+            case .failure(let error): throw error
             }
         }
         var runnable: [Int] = []

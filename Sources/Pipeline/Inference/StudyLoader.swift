@@ -1,10 +1,16 @@
 import Foundation
 import Imaging
 
+/// Turns a validated event into a study whose files are known to exist and belong to it. Called from
+/// several threads at once for the studies of one batch.
+public protocol StudyLoading: Sendable {
+    func load(_ event: StudyEvent) throws -> LoadedStudy
+}
+
 /// Locates a study's files under its storage root and reads their DICOM headers, refusing any file
 /// that is missing, unsafe, not DICOM, or belongs to another study or series: feeding a model the
 /// wrong patient's images is worse than not answering.
-public struct StudyLoader: Sendable {
+public struct StudyLoader: StudyLoading {
     public let locator: StudyLocator
 
     public init(locator: StudyLocator) { self.locator = locator }

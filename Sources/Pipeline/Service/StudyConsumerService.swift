@@ -18,6 +18,21 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         public var deadLetters = 0
         public var duplicateDeliveries = 0
         public var transientFaults = 0
+        /// Where the loop's time went, in seconds: waiting in the broker poll, decoding events and
+        /// reading studies, the engine, publishing dead letters, and the PostgreSQL commit.
+        public var pollSeconds = 0.0
+        public var loadSeconds = 0.0
+        public var inferenceSeconds = 0.0
+        public var deadLetterPublishSeconds = 0.0
+        public var commitSeconds = 0.0
+    }
+
+    /// One batch made durable, as reported to `onBatchCommitted`.
+    public struct CommittedBatch: Sendable {
+        public let events: Int
+        /// The PostgreSQL transaction alone (results, audit rows, offsets).
+        public let commitSeconds: Double
+        public let committedAt: Date
     }
 
     private let settings: RadFMSettings
@@ -40,6 +55,8 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     private var committed: [TopicPartition: Int64] = [:]
     private var assigned: Set<TopicPartition> = []
     public private(set) var statistics = Statistics()
+    /// Called on the service's thread after each batch's transaction committed (benchmarks watch it).
+    public var onBatchCommitted: ((CommittedBatch) -> Void)?
 
     public init(settings: RadFMSettings, engine: InferenceEngine, logger: Logger,
                 metrics: ServiceMetrics = ServiceMetrics(), health: ServiceHealth = ServiceHealth(),
@@ -54,7 +71,8 @@ public final class StudyConsumerService: KafkaRebalanceListener {
             decoder: StudyEventDecoder(maxEventBytes: settings.maxEventBytes, defaultTasks: settings.defaultTasks),
             loader: StudyLoader(locator: StudyLocator(roots: settings.storageRoots)),
             engine: engine, prompts: settings.prompts,
-            diagnosisLabels: settings.diagnosisLabels, diagnosisLabelPrompt: settings.diagnosisLabelPrompt)
+            diagnosisLabels: settings.diagnosisLabels, diagnosisLabelPrompt: settings.diagnosisLabelPrompt,
+            decodeConcurrency: settings.decodeConcurrency)
     }
 
     /// Runs until `stop` is requested (or, with `exitWhenIdle`, until no event arrived for that many
@@ -98,7 +116,10 @@ public final class StudyConsumerService: KafkaRebalanceListener {
             } else {
                 waitMs = 100
             }
-            if let message = try consumer.poll(timeoutMilliseconds: waitMs) {
+            let pollStarted = Date()
+            let polled = try consumer.poll(timeoutMilliseconds: waitMs)
+            statistics.pollSeconds += Date().timeIntervalSince(pollStarted)
+            if let message = polled {
                 if assigned.contains(message.topicPartition) {
                     pending.append(message)
                     statistics.eventsConsumed += 1
@@ -139,7 +160,10 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     private func processPending() throws {
         guard let store, let consumer, let deadLetters else { return }
         let started = Date()
-        let outcomes = try processor.process(pending)
+        var timing = StudyProcessor.Timing()
+        let outcomes = try processor.process(pending, timing: &timing)
+        statistics.loadSeconds += timing.loadSeconds
+        statistics.inferenceSeconds += timing.inferenceSeconds
         metrics.inferenceSeconds.record(Date().timeIntervalSince(started))
         var backoff = Backoff(initialMilliseconds: settings.retryInitialMilliseconds, maxMilliseconds: settings.retryMaxMilliseconds)
         var paused: [TopicPartition] = []
@@ -150,14 +174,19 @@ public final class StudyConsumerService: KafkaRebalanceListener {
             let batch = outcomes.filter { live.contains(OffsetKey($0.position)) }
             if batch.isEmpty { pending = carryOver; carryOver.removeAll(); return }
             do {
+                let publishStarted = Date()
                 for item in batch {
                     if case .deadLettered(let letter) = item.outcome {
                         try deadLetters.publish(letter, from: item.position, key: letter.key)
                     }
                 }
                 let commitStarted = Date()
+                statistics.deadLetterPublishSeconds += commitStarted.timeIntervalSince(publishStarted)
                 let summary = try store.commit(batch, modelID: engine.modelID)
-                metrics.commitSeconds.record(Date().timeIntervalSince(commitStarted))
+                let committedAt = Date()
+                let commitSeconds = committedAt.timeIntervalSince(commitStarted)
+                statistics.commitSeconds += commitSeconds
+                metrics.commitSeconds.record(commitSeconds)
                 record(summary, batch: batch, started: started)
                 if !paused.isEmpty { health.setReady(true, reason: "consuming") }
                 var next: [TopicPartition: Int64] = [:]
@@ -170,6 +199,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 refreshLag(consumer, force: true)
                 pending = carryOver
                 carryOver.removeAll()
+                onBatchCommitted?(CommittedBatch(events: batch.count, commitSeconds: commitSeconds, committedAt: committedAt))
                 return
             } catch let error where Self.isTransient(error) {
                 statistics.transientFaults += 1

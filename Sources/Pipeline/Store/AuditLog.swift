@@ -11,11 +11,21 @@ public enum AuditLog {
             """, [action, studyInstanceUID, eventID, jobID, canonicalJSON(details)])
     }
 
+    /// Appends rows in the given order with one statement; the chain trigger links them in that order.
+    static func append(_ db: PostgresConnection, _ entries: [AuditEntry]) throws {
+        guard !entries.isEmpty else { return }
+        try db.execute("""
+            INSERT INTO audit_log (action, study_instance_uid, event_id, job_id, details)
+            SELECT u.action, u.study, u.event_id, u.job_id, u.details::jsonb
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(action, study, event_id, job_id, details, n)
+            ORDER BY u.n
+            """, [PostgresArrayLiteral.values(entries.map(\.action)), PostgresArrayLiteral.values(entries.map(\.studyInstanceUID)),
+                  PostgresArrayLiteral.values(entries.map(\.eventID)), PostgresArrayLiteral.values(entries.map(\.jobID)),
+                  PostgresArrayLiteral.values(entries.map { canonicalJSON($0.details) })])
+    }
+
     static func canonicalJSON(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            preconditionFailure("audit details must be JSON-serialisable: \(object.keys.sorted())")
-        }
-        return String(decoding: data, as: UTF8.self)
+        CanonicalJSON.text(object)
     }
 
     public struct VerificationReport: Sendable, Equatable {
@@ -68,4 +78,13 @@ public enum AuditLog {
         }
         return report
     }
+}
+
+/// One audit row before the chain trigger gives it its sequence number, time, actor and hash.
+struct AuditEntry {
+    let action: String
+    var studyInstanceUID: String? = nil
+    var eventID: String? = nil
+    var jobID: Int64? = nil
+    var details: [String: Any] = [:]
 }

@@ -4,9 +4,9 @@ import Foundation
 /// through their FHIR tooling. Marked preliminary and AI-asserted: it is a draft for a radiologist,
 /// never a signed report. It names the study by its UID and accession only (no patient data).
 enum DiagnosticReportResource {
-    static func make(event: StudyEvent, jobID: Int64, modelID: String, results: [TaskResult], issued: Date = Date()) -> [String: Any] {
-        let timestamp = ISO8601DateFormatter()
-        timestamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    /// `timestamp` formats FHIR instants; making one costs more than a report, so a batch shares one.
+    static func make(event: StudyEvent, jobID: Int64, modelID: String, results: [TaskResult], issued: Date = Date(),
+                     timestamp: ISO8601DateFormatter = timestampFormatter()) -> [String: Any] {
         var identifiers: [[String: Any]] = [["system": "urn:radfm:event-id", "value": event.eventID]]
         if let accession = event.accessionNumber {
             identifiers.append([
@@ -37,5 +37,11 @@ enum DiagnosticReportResource {
              "data": Data(result.output.text.utf8).base64EncodedString()]
         }
         return resource
+    }
+
+    static func timestampFormatter() -> ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
     }
 }
