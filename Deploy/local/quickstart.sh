@@ -19,7 +19,8 @@ step "starting PostgreSQL and the broker on loopback"
 bash Deploy/local/start.sh
 
 export RADFM_STORAGE_ROOTS="archive=$RADFM_LOCAL_DIR/archive"
-export RADFM_MODEL="${RADFM_MODEL:-$RADFM_LOCAL_DIR/models/radfm-tiny}"
+# The default model, trained by radfm-train on the real data of this machine (Models/radfm-mini/MODEL_CARD.md).
+export RADFM_MODEL="${RADFM_MODEL:-$PWD/Models/radfm-mini}"
 
 step "migrating the database"
 "$RADFM" migrate
@@ -27,14 +28,11 @@ step "migrating the database"
 step "building a sample archive from pydicom's real DICOM files"
 python3 Deploy/local/make-sample-studies.py real "$RADFM_LOCAL_DIR/archive" 2>/dev/null
 
-if [ ! -f "$RADFM_MODEL/config.json" ]; then
-  step "creating the tiny RadFM model (random weights) at $RADFM_MODEL"
-  "$RADFM" model init --config Config/models/radfm-tiny.json --tokenizer "${RADFM_TOKENIZER:-../shared/radfm/tokenizer.model}" \
-    --out "$RADFM_MODEL" --seed 7
-fi
+step "model: $RADFM_MODEL"
+[ -f "$RADFM_MODEL/config.json" ] || { echo "no config.json in $RADFM_MODEL" >&2; exit 1; }
 
-step "publishing one event per study"
-"$RADFM" backfill --root archive
+step "publishing one event per study (tasks: modality, report, diagnosis)"
+"$RADFM" backfill --root archive --tasks modality report diagnosis
 
 step "processing (stops after 10 s without new events)"
 "$RADFM" serve --exit-when-idle 10 2> "$RADFM_LOCAL_DIR/serve.log" || { tail -n 20 "$RADFM_LOCAL_DIR/serve.log"; exit 1; }
@@ -49,5 +47,11 @@ psql -X -h 127.0.0.1 -p "$RADFM_PG_PORT" -U radfm radfm -c \
 psql -X -h 127.0.0.1 -p "$RADFM_PG_PORT" -U radfm radfm -c \
   "SELECT action, count(*) FROM audit_log GROUP BY 1 ORDER BY 1"
 "$RADFM" audit verify
+
+step "RadBench-offline with the same model (scores, per-sample predictions and an HTML report)"
+python3 Bench/make_radbench_offline.py --out Bench/radbench-offline --check 2>/dev/null
+"$RADFM" eval run --bench Bench/radbench-offline/manifest.jsonl --model "$RADFM_MODEL" --max-new-tokens 32 \
+  --out "$RADFM_LOCAL_DIR/radbench" --report "$RADFM_LOCAL_DIR/radbench/report.html" --database-url "$RADFM_DATABASE_URL"
+printf 'report: %s\n' "$RADFM_LOCAL_DIR/radbench/report.html"
 
 printf '\nServers keep running; stop them with: bash Deploy/local/stop.sh\n'

@@ -64,8 +64,13 @@ final class BenchManifestTests: XCTestCase {
         let manifest = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Bench/radbench-offline/manifest.jsonl")
         let samples = try BenchManifest.load(path: manifest.path)
-        XCTAssertGreaterThanOrEqual(samples.count, 30)
-        XCTAssertTrue(samples.allSatisfy { $0.task == .modality && $0.images.count == 1 })
-        XCTAssertEqual(Set(samples.map(\.reference)), ["CT", "MR", "X-ray", "US", "NM"])
+        XCTAssertTrue(samples.allSatisfy { $0.images.count == 1 })
+        let modality = samples.filter { $0.task == .modality }
+        XCTAssertGreaterThanOrEqual(modality.count, 20)
+        XCTAssertEqual(Set(modality.map(\.reference)), ["CT", "MR", "X-ray", "US", "NM"])
+        // Yes/no diagnosis is balanced: every picture is asked once about its modality and once about another.
+        let diagnosis = samples.filter { $0.task == .diagnosis }
+        XCTAssertEqual(diagnosis.filter { $0.reference == "yes" }.count, diagnosis.filter { $0.reference == "no" }.count)
+        XCTAssertEqual(Set(samples.map(\.task)), [.modality, .diagnosis, .vqa, .report])
     }
 }

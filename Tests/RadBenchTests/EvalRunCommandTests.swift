@@ -64,7 +64,7 @@ final class EvalRunCommandTests: XCTestCase {
         return model
     }
 
-    /// RadBench-offline rebuilt here by its script, cut to the first sample of each modality.
+    /// RadBench-offline rebuilt here by its script, cut to the first modality-recognition sample of each modality.
     private func offlineSlice() throws -> (manifest: URL, samples: [BenchSample]) {
         let set = folder.appendingPathComponent("radbench-offline")
         let built = try run(URL(fileURLWithPath: "/usr/bin/env"),
@@ -73,7 +73,8 @@ final class EvalRunCommandTests: XCTestCase {
         let manifest = set.appendingPathComponent("manifest.jsonl")
         let lines = try String(contentsOf: manifest, encoding: .utf8).split(separator: "\n")
         var seen = Set<String>(), slice: [Substring] = []
-        for (line, sample) in zip(lines, try BenchManifest.load(path: manifest.path)) where seen.insert(sample.reference).inserted {
+        for (line, sample) in zip(lines, try BenchManifest.load(path: manifest.path))
+        where sample.task == .modality && seen.insert(sample.reference).inserted {
             slice.append(line)
         }
         let sliceFile = set.appendingPathComponent("slice.jsonl")
@@ -100,6 +101,25 @@ final class EvalRunCommandTests: XCTestCase {
         XCTAssertEqual(metrics.scores.map(\.task), [.modality])
         XCTAssertEqual(metrics.scores[0], TaskScorer.score(rows, task: .modality))
         XCTAssertTrue(try String(contentsOf: report, encoding: .utf8).contains("aria-label=\"confusion matrix\""))
+    }
+
+    /// The shipped default model (Models/radfm-mini, float16 safetensors) loads and answers the modality of
+    /// scans it was trained on, as its model card says; a corrupted or mis-converted file would not.
+    func testShippedDefaultModelAnswersTheModalityOfItsTrainingScans() throws {
+        let located = try run(URL(fileURLWithPath: "/usr/bin/env"),
+                              ["python3", "-c", "import os, pydicom.data; print(os.path.dirname(pydicom.data.__file__))"])
+        guard located.status == 0 else { try skipOrFail("pydicom is not installed: \(located.errors)") }
+        let testFiles = URL(fileURLWithPath: located.output.trimmingCharacters(in: .whitespacesAndNewlines))
+            .appendingPathComponent("test_files")
+        let model = Self.repository.appendingPathComponent("Models/radfm-mini")
+        for (file, modality) in [("CT_small.dcm", "CT"), ("MR_small.dcm", "MR")] {
+            let result = try radfm(["infer", "--model", model.path, "--image", testFiles.appendingPathComponent(file).path,
+                                    "--prompt", "Which imaging modality was used to acquire this image?",
+                                    "--max-new-tokens", "4", "--format", "json"])
+            XCTAssertEqual(result.status, 0, result.errors)
+            let answer = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            XCTAssertEqual(answer?["text"] as? String, modality, "\(file): \(result.output)")
+        }
     }
 
     func testUnreadableImageFailsNamingManifestLineAndSample() throws {
