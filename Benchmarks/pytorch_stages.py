@@ -4,7 +4,8 @@ Written from DESIGN section 5 with ordinary torch ops in the way RadFM's own PyT
 (3D ViT with explicit softmax attention, perceiver resampler, LLaMA decoder with a KV cache), with the
 same sizes and random weights as `radfm bench`. Not part of CI: it needs torch in a benchmark venv.
 
-    python3 Benchmarks/pytorch_stages.py --threads 2 [--quick] [--repeats 3]
+    python3 Benchmarks/pytorch_stages.py --threads 2 [--quick] [--repeats 3] [--stages vision,llm]
+        [--depths 4 64] [--batches 1 4 16] [--llm-layers 16]
 
 Prints one line per stage: best-of-N seconds and the figure `radfm bench` prints (tokens/s for the LLM).
 """
@@ -201,10 +202,20 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs per stage")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--stages", default="sgemm,vision,llm")
+    # The same overrides as `radfm bench`, for focused side-by-side runs of one stage.
+    parser.add_argument("--depths", type=int, nargs="+", help="volume depths of the vision runs")
+    parser.add_argument("--batches", type=int, nargs="+", help="batch sizes of the LLM runs")
+    parser.add_argument("--llm-layers", type=int, help="decoder layers of the benchmark LLM")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     vision_cfg, perceiver_cfg, text_cfg, plan = configs(args.quick)
+    if args.depths:
+        plan["depths"] = args.depths
+    if args.batches:
+        plan["batches"] = args.batches
+    if args.llm_layers:
+        text_cfg["num_hidden_layers"] = args.llm_layers
     stages = args.stages.split(",")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{torch.backends.cpu.get_cpu_capability()}")

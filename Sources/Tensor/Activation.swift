@@ -23,7 +23,7 @@ public enum Activation {
 
     @inline(__always)
     static func erf(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let z = pointwiseMax(x, -x)
+        let z = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
         let t = 1 / (1 + 0.3275911 * z)
         var p = SIMD8<Float>(repeating: 1.061405429)
         p = p * t - 1.453152027
@@ -41,12 +41,20 @@ public enum Activation {
     public static func siluGate(
         _ gateAndUp: UnsafePointer<Float>, rows: Int, width: Int, into output: UnsafeMutablePointer<Float>
     ) {
-        Parallel.forEachChunk(rows * width, minimumChunk: 1 << 15) { range in
-            for index in range {
-                let row = index / width, column = index - row * width
-                let gate = gateAndUp[row * 2 * width + column]
-                let up = gateAndUp[row * 2 * width + width + column]
-                output[index] = gate / (1 + expf(-gate)) * up
+        Parallel.forEachChunk(rows, minimumChunk: max(1, (1 << 15) / max(width, 1))) { range in
+            for row in range {
+                let gate = gateAndUp + row * 2 * width, up = gate + width, out = output + row * width
+                var i = 0
+                while i + 8 <= width {
+                    let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(out + i).storeBytes(of: g / (1 + VectorExp.exp(-g)) * u, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < width {
+                    out[i] = gate[i] / (1 + expf(-gate[i])) * up[i]
+                    i += 1
+                }
             }
         }
     }

@@ -2,7 +2,20 @@ import COpenBLAS
 
 /// Matrix products through OpenBLAS. Weights stay in PyTorch's [out, in] layout and are fed to sgemm
 /// transposed, so checkpoints load without any re-layout.
+///
+/// OpenBLAS runs single-threaded and products are split over the cores by `Parallel`, the same threads as
+/// every other kernel. With OpenBLAS's own threads, its idle workers spin on `sched_yield` after each call
+/// and take the cores from the norms, softmax and GELU that run between products (a quarter of the
+/// vision encoder's samples were in `sched_yield`).
 public enum Matmul {
+    /// Products below this many multiply-adds run on the calling thread: a dispatch costs microseconds.
+    static let minimumParallelWork = 1 << 22
+
+    /// Columns (or rows) per chunk are a multiple of this, so every chunk keeps sgemm's full-width tiles.
+    static let chunkAlignment = 16
+
+    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+
     /// `c[m, n] = alpha * op(a) * op(b) + beta * c`, row-major, with explicit leading dimensions so that
     /// callers can multiply column blocks of wider matrices (one head of a packed QKV projection).
     public static func gemm(
@@ -11,27 +24,50 @@ public enum Matmul {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-            beta, c, blasint(ldc))
+        _ = singleThreadedBLAS
+        let call = { (rows: Range<Int>, columns: Range<Int>) in
+            let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            let bStart = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                blasint(rows.count), blasint(columns.count), blasint(k), alpha, aStart, blasint(lda),
+                bStart, blasint(ldb), beta, c + rows.lowerBound * ldc + columns.lowerBound, blasint(ldc))
+        }
+        // Split the longer side of C, so each chunk still packs a large panel.
+        let splitColumns = n >= m
+        let blocks = ((splitColumns ? n : m) + chunkAlignment - 1) / chunkAlignment
+        let minimumBlocks = max(1, minimumParallelWork / max(1, m * n * max(k, 1) / blocks))
+        Parallel.forEachChunk(blocks, minimumChunk: minimumBlocks) { chunk in
+            let lower = chunk.lowerBound * chunkAlignment
+            if splitColumns {
+                call(0..<m, lower..<min(n, chunk.upperBound * chunkAlignment))
+            } else {
+                call(lower..<min(m, chunk.upperBound * chunkAlignment), 0..<n)
+            }
+        }
     }
 
     /// `y[rows, outFeatures] = x[rows, inFeatures] * weight^T (+ bias)`, PyTorch's `nn.Linear`, with
     /// `weight` laid out [outFeatures, inFeatures]. With `accumulate` the product is added to `y`, which
     /// folds a residual connection into the BLAS call (beta = 1) instead of a separate pass.
     ///
-    /// A single row goes through sgemv, OpenBLAS's bandwidth-bound kernel. Up to `SkinnyLinear.maximumRows`
-    /// rows (decode steps of a batch) go through `SkinnyLinear`, which streams the weight once instead of
-    /// letting sgemm pack all of it on every call. Larger products use sgemm's packed kernel.
+    /// A single row goes through sgemv, OpenBLAS's bandwidth-bound kernel, split over the cores by features.
+    /// Up to `SkinnyLinear.maximumRows` rows (decode steps of a batch) go through `SkinnyLinear`, which
+    /// streams the weight once instead of letting sgemm pack all of it on every call. Larger products use
+    /// sgemm's packed kernel.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, outFeatures: Int, bias: UnsafePointer<Float>? = nil,
         accumulate: Bool = false, into y: UnsafeMutablePointer<Float>
     ) {
         if rows == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(outFeatures), blasint(inFeatures), 1, weight,
-                        blasint(inFeatures), x, 1, accumulate ? 1 : 0, y, 1)
+            _ = singleThreadedBLAS
+            let minimumChunk = max(chunkAlignment, SkinnyLinear.minimumWeightsPerThread / max(inFeatures, 1))
+            Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { features in
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(features.count), blasint(inFeatures), 1,
+                            weight + features.lowerBound * inFeatures, blasint(inFeatures), x, 1,
+                            accumulate ? 1 : 0, y + features.lowerBound, 1)
+            }
         } else if rows <= SkinnyLinear.maximumRows {
             SkinnyLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, outFeatures: outFeatures,
                                accumulate: accumulate, into: y)

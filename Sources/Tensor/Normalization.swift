@@ -13,13 +13,8 @@ public enum Normalization {
                 let y = output + row * dim
                 let mean = VectorMath.sum(x, dim) / Float(dim)
                 // Two passes (mean, then squared deviations) keep precision for 12288-wide patch rows.
-                var squares: Float = 0
-                for i in 0..<dim {
-                    let d = x[i] - mean
-                    squares += d * d
-                }
-                let inverse = 1 / (squares / Float(dim) + epsilon).squareRoot()
-                for i in 0..<dim { y[i] = (x[i] - mean) * inverse * weight[i] + bias[i] }
+                let inverse = 1 / (VectorMath.squaredDeviations(x, from: mean, dim) / Float(dim) + epsilon).squareRoot()
+                VectorMath.affine(x, shift: mean, scale: inverse, weight: weight, bias: bias, into: y, dim)
             }
         }
     }
@@ -35,7 +30,7 @@ public enum Normalization {
                 let y = output + row * dim
                 let meanSquare = VectorMath.dot(x, x, dim) / Float(dim)
                 let inverse = 1 / (meanSquare + epsilon).squareRoot()
-                for i in 0..<dim { y[i] = x[i] * inverse * weight[i] }
+                VectorMath.affine(x, shift: 0, scale: inverse, weight: weight, bias: nil, into: y, dim)
             }
         }
     }

@@ -7,7 +7,7 @@ public enum Softmax {
         var maxima = SIMD8<Float>(repeating: -.infinity)
         var i = 0
         while i + 8 <= length {
-            maxima = pointwiseMax(maxima, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+            maxima = VectorExp.maximum(maxima, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
             i += 8
         }
         var maximum = maxima.max()

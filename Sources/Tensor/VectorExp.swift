@@ -1,15 +1,14 @@
 /// `exp` on eight floats at once (Cephes' single-precision method: ln 2 range reduction, degree-6
 /// polynomial, exponent bits rebuilt), within one ulp of libm. Softmax over ViT attention rows calls exp
 /// billions of times per volume; the scalar libm call would cost more than the matmuls around it.
-/// Only plain lane arithmetic and bit casts are used: the generic SIMD conversions (`rounded`, int from
-/// float) are not vectorised and were ten times slower.
+/// Only plain lane arithmetic, compare-and-select and bit casts are used: the generic SIMD conversions
+/// (`rounded`, int from float) and `pointwiseMin`/`pointwiseMax` are not vectorised and were ten times slower.
 enum VectorExp {
     /// Inputs below -87.34 give the smallest normal float (1.2e-38) instead of 0, harmless next to the
     /// softmax denominator (at least 1) and to erf's 1 - ... form.
     @inline(__always)
     static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let x = pointwiseMax(pointwiseMin(input, SIMD8(repeating: 88.3762626647949)),
-                             SIMD8(repeating: -87.3365447504))
+        let x = clamp(input, lower: -87.3365447504, upper: 88.3762626647949)
         // Adding 1.5 * 2^23 rounds x / ln 2 to an integer held in the low mantissa bits.
         let magic = SIMD8<Float>(repeating: 12_582_912)
         let shifted = x * 1.44269504088896341 + magic
@@ -27,4 +26,17 @@ enum VectorExp {
             &+ 127) &<< 23
         return expR * unsafeBitCast(exponent, to: SIMD8<Float>.self)
     }
+
+    /// Lane-wise clamp through compare-and-select, which compiles to vector instructions; the standard
+    /// library's `pointwiseMin`/`pointwiseMax` are out-of-line scalar loops that cost more than `exp` itself.
+    @inline(__always)
+    static func clamp(_ x: SIMD8<Float>, lower: Float, upper: Float) -> SIMD8<Float> {
+        let high = SIMD8<Float>(repeating: upper), low = SIMD8<Float>(repeating: lower)
+        let belowUpper = x.replacing(with: high, where: x .> high)
+        return belowUpper.replacing(with: low, where: belowUpper .< low)
+    }
+
+    /// Lane-wise maximum by compare-and-select (see `clamp`).
+    @inline(__always)
+    static func maximum(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
 }

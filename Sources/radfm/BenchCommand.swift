@@ -9,7 +9,8 @@ import Tensor
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure sgemm, the vision encoder (RadFM's real config) and a ~1B LLaMA (random weights).")
+        abstract: "Measure sgemm, the vision encoder (RadFM's real config) and a ~1B LLaMA (random weights).",
+        subcommands: [PipelineBenchCommand.self])
 
     @Option(parsing: .upToNextOption, help: "Volume depths for the 512x512 vision-encoder runs.")
     var depths: [Int] = [4, 64]
@@ -58,8 +59,8 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let openBLASStartupNote { print(openBLASStartupNote) }
-        print("OpenBLAS kernel \(OpenBLASRuntime.coreName), \(OpenBLASRuntime.threadCount) threads, "
-              + "\(Parallel.coreCount) cores")
+        // Matmul calls OpenBLAS single-threaded and splits products over the cores itself.
+        print("OpenBLAS kernel \(OpenBLASRuntime.coreName), products split over \(Parallel.coreCount) cores")
         let plan = plan
         let sgemm = Self.sgemmRate(size: plan.sgemmSize)
         print(String(format: "sgemm %dx%dx%d: %.1f GFLOP/s", plan.sgemmSize, plan.sgemmSize, plan.sgemmSize, sgemm))
@@ -79,11 +80,11 @@ struct BenchCommand: ParsableCommand {
             let image = Tensor(zeros: [3, side, side, depth])
             Self.fillUniform(image.buffer, scale: 1, seed: UInt64(depth))
             let runs = depth <= 16 ? 3 : 1
-            var seconds = Double.infinity
-            for _ in 0..<runs { seconds = min(seconds, try Self.time { _ = try model.visualTokens([image]) }) }
+            var best = Timing.never
+            for _ in 0..<runs { best = min(best, try Self.time { _ = try model.visualTokens([image]) }) }
             let flops = Self.visionFlops(config, depth: depth)
-            report("vision \(side)x\(side)x\(depth)", seconds: seconds, flops: flops, sgemm: sgemm,
-                   extra: String(format: "%.3f s/image", seconds))
+            report("vision \(side)x\(side)x\(depth)", timing: best, flops: flops, sgemm: sgemm,
+                   extra: String(format: "%.3f s/image", best.wall))
         }
 
         let (promptTokens, decodeTokens) = (plan.promptTokens, plan.decodeTokens)
@@ -99,18 +100,18 @@ struct BenchCommand: ParsableCommand {
             // adds noise only upwards, so the minimum and the median are the honest figures.
             var caches: [KVCache] = []
             var logits = Tensor(zeros: [0])
-            var prefill = Double.infinity
+            var prefill = Timing.never
             for _ in 0..<2 {
                 caches = prompts.map { model.makeCache(capacity: $0.count + decodeTokens) }
                 prefill = min(prefill, try Self.time {
                     logits = try model.forward(tokens: prompts, visualTokens: noImages, caches: caches)
                 })
             }
-            report("prefill batch \(batch)", seconds: prefill,
+            report("prefill batch \(batch)", timing: prefill,
                    flops: Self.llmFlops(config, tokens: batch * promptTokens, context: promptTokens, batch: batch),
-                   sgemm: sgemm, extra: String(format: "%.0f tokens/s", Double(batch * promptTokens) / prefill))
+                   sgemm: sgemm, extra: String(format: "%.0f tokens/s", Double(batch * promptTokens) / prefill.wall))
 
-            var steps: [Double] = []
+            var steps: [Timing] = []
             for _ in 0..<decodeTokens {
                 let next = (0..<batch).map { [GreedyDecoder.argmax(logits.row($0), count: logits.columns)] }
                 steps.append(try Self.time {
@@ -118,16 +119,19 @@ struct BenchCommand: ParsableCommand {
                 })
             }
             let step = steps.sorted()[steps.count / 2]
-            report("decode batch \(batch)", seconds: step,
+            report("decode batch \(batch)", timing: step,
                    flops: Self.llmFlops(config, tokens: batch, context: promptTokens + decodeTokens / 2, batch: batch),
-                   sgemm: sgemm, extra: String(format: "%.1f tokens/s (median step)", Double(batch) / step))
+                   sgemm: sgemm, extra: String(format: "%.1f tokens/s (median step)", Double(batch) / step.wall))
         }
     }
 
-    func report(_ stage: String, seconds: Double, flops: Double, sgemm: Double, extra: String) {
-        let rate = flops / seconds / 1e9
+    /// One line per stage. `cpu share` is the process's CPU time over wall time times the core count: well
+    /// below 1 means other processes took the cores and the wall-clock figures of that stage are inflated.
+    func report(_ stage: String, timing: Timing, flops: Double, sgemm: Double, extra: String) {
+        let rate = flops / timing.wall / 1e9
         let label = stage.padding(toLength: 24, withPad: " ", startingAt: 0)
-        print(label + String(format: "%8.3f s  %7.1f GFLOP/s  %.2f of sgemm  ", seconds, rate, rate / sgemm) + extra)
+        print(label + String(format: "%8.3f s  %7.1f GFLOP/s  %.2f of sgemm  cpu share %.2f  ", timing.wall, rate,
+                             rate / sgemm, timing.cpuShare) + extra)
     }
 
     /// Best of three size^3 products: the ceiling every stage is measured against.
@@ -195,10 +199,27 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    static func time(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now()
+    /// Wall-clock and process CPU seconds of one run; ordered by wall time.
+    struct Timing: Comparable {
+        static let never = Timing(wall: .infinity, cpu: 0)
+        var wall: Double
+        var cpu: Double
+
+        var cpuShare: Double { cpu / (wall * Double(Parallel.coreCount)) }
+
+        static func < (a: Timing, b: Timing) -> Bool { a.wall < b.wall }
+    }
+
+    static func time(_ body: () throws -> Void) rethrows -> Timing {
+        let start = DispatchTime.now(), cpuStart = processCPUSeconds()
         try body()
-        return seconds(since: start)
+        return Timing(wall: seconds(since: start), cpu: processCPUSeconds() - cpuStart)
+    }
+
+    static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     static func seconds(since start: DispatchTime) -> Double {

@@ -25,6 +25,38 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Products large enough to be split over the cores, once along rows (tall C) and once along columns
+    /// (wide C), with every transpose combination, a padded C and beta = 1, against the same product computed
+    /// one row of C at a time (too small to be split): each chunk must offset its operands by the right
+    /// leading dimension and leave the padding alone.
+    func testGemmSplitOverCoresMatchesRowByRowProducts() {
+        for (m, n, k) in [(301, 67, 420), (41, 333, 620)] {
+            XCTAssertGreaterThanOrEqual(m * n * k, 2 * Matmul.minimumParallelWork, "large enough to split")
+            for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+                let a = values(m * k, seed: 1), b = values(k * n, seed: 2)
+                let lda = transposeA ? m : k, ldb = transposeB ? k : n, ldc = n + 3
+                var c = [Float](repeating: 1, count: m * ldc)
+                Matmul.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5,
+                            a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: &c, ldc: ldc)
+                var expected = [Float](repeating: 1, count: m * ldc)
+                a.withUnsafeBufferPointer { a in
+                    expected.withUnsafeMutableBufferPointer { expected in
+                        for i in 0..<m {
+                            Matmul.gemm(transposeA: transposeA, transposeB: transposeB, m: 1, n: n, k: k, alpha: 0.5,
+                                        a: a.baseAddress! + (transposeA ? i : i * k), lda: lda, b: b, ldb: ldb,
+                                        beta: 1, c: expected.baseAddress! + i * ldc, ldc: ldc)
+                        }
+                    }
+                }
+                for index in c.indices {
+                    // Row-at-a-time sgemv-like kernels sum in another order: agree to float rounding.
+                    XCTAssertEqual(c[index], expected[index], accuracy: 1e-5 * max(1, abs(expected[index])),
+                                   "\(m)x\(n)x\(k) transposes \(transposeA) \(transposeB) at \(index / ldc), \(index % ldc)")
+                }
+            }
+        }
+    }
+
     func testLinearAddsBiasAndCanAccumulate() {
         let x = values(3 * 4, seed: 3), weight = values(5 * 4, seed: 4), bias = values(5, seed: 5)
         var y = [Float](repeating: 10, count: 15)

@@ -62,6 +62,19 @@ final class SkinnyLinearTests: XCTestCase {
         }
     }
 
+    /// The AVX-512 path splits the inner dimension into passes of 1024 and the rows into groups of 16: sums
+    /// must carry across pass and group boundaries, including a tail shorter than a vector after them.
+    func testKernelCarriesSumsAcrossInnerPassesAndRowGroups() {
+        for rows in [1, 4, 16, 17, 33] {
+            for inFeatures in [1_024, 1_025, 2_071] {
+                for outFeatures in [5, 9] {
+                    check(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, begin: 0, end: outFeatures,
+                          accumulate: rows % 2 == 1, kernel: radfm_skinny_linear)
+                }
+            }
+        }
+    }
+
     func testKernelWritesOnlyItsFeatureRangeAndCanAccumulate() {
         for kernel in [radfm_skinny_linear, radfm_skinny_linear_portable] as [Kernel] {
             check(rows: 6, inFeatures: 37, outFeatures: 23, begin: 5, end: 18, accumulate: true, kernel: kernel)
