@@ -39,12 +39,12 @@ step "processing (stops after 10 s without new events)"
 grep -c '"batch committed"' "$RADFM_LOCAL_DIR/serve.log" | xargs printf '%s batches committed (log: %s)\n' - "$RADFM_LOCAL_DIR/serve.log" | sed 's/^- //'
 
 step "rows written"
-psql -X -h 127.0.0.1 -p "$RADFM_PG_PORT" -U radfm radfm -c \
+psql -X -h 127.0.0.1 -p "$RADFM_LOCAL_PG_PORT" -U radfm radfm -c \
   "SELECT j.study_instance_uid, r.task, r.generated_tokens AS tokens, left(r.output_text, 50) AS output
    FROM results r JOIN jobs j USING (job_id) ORDER BY j.job_id, r.task"
-psql -X -h 127.0.0.1 -p "$RADFM_PG_PORT" -U radfm radfm -c \
+psql -X -h 127.0.0.1 -p "$RADFM_LOCAL_PG_PORT" -U radfm radfm -c \
   "SELECT error_class, count(*), left(min(reason), 70) AS example FROM dead_letters GROUP BY 1"
-psql -X -h 127.0.0.1 -p "$RADFM_PG_PORT" -U radfm radfm -c \
+psql -X -h 127.0.0.1 -p "$RADFM_LOCAL_PG_PORT" -U radfm radfm -c \
   "SELECT action, count(*) FROM audit_log GROUP BY 1 ORDER BY 1"
 "$RADFM" audit verify
 

@@ -12,20 +12,20 @@ as_postgres() { if [ "$(id -un)" = postgres ]; then bash -c "$1"; else su postgr
 
 # PostgreSQL
 if [ -f "$PGDIR/data/postmaster.pid" ] && as_postgres "'$RADFM_PG_BIN/pg_ctl' -D '$PGDIR/data' status" >/dev/null 2>&1; then
-  echo "start: postgresql already running on 127.0.0.1:$RADFM_PG_PORT"
+  echo "start: postgresql already running on 127.0.0.1:$RADFM_LOCAL_PG_PORT"
 else
-  if radfm_port_in_use "$RADFM_PG_PORT"; then
-    echo "start: port $RADFM_PG_PORT is taken by another program; set RADFM_PG_PORT to a free port" >&2; exit 1
+  if radfm_port_in_use "$RADFM_LOCAL_PG_PORT"; then
+    echo "start: port $RADFM_LOCAL_PG_PORT is taken by another program; set RADFM_LOCAL_PG_PORT to a free port" >&2; exit 1
   fi
   install -d -o postgres -g postgres "$PGDIR"
   if [ ! -f "$PGDIR/data/PG_VERSION" ]; then
     as_postgres "'$RADFM_PG_BIN/initdb' -D '$PGDIR/data' -A trust -U postgres -E UTF8 --locale=C.UTF-8" >/dev/null
   fi
   as_postgres "'$RADFM_PG_BIN/pg_ctl' -D '$PGDIR/data' -l '$PGDIR/server.log' -w -t 30 \
-    -o \"-p $RADFM_PG_PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off\" start" >/dev/null
-  echo "start: postgresql on 127.0.0.1:$RADFM_PG_PORT (log $PGDIR/server.log)"
+    -o \"-p $RADFM_LOCAL_PG_PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off\" start" >/dev/null
+  echo "start: postgresql on 127.0.0.1:$RADFM_LOCAL_PG_PORT (log $PGDIR/server.log)"
 fi
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$RADFM_PG_PORT" -U postgres "$@"; }
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$RADFM_LOCAL_PG_PORT" -U postgres "$@"; }
 # Roles are the DBA's job: the service's login owns its database; the migration grants the writer and
 # QA roles their privileges; a QA login reads through radfm_qa.
 ensure_role() {
@@ -40,17 +40,17 @@ psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='radfm'" | 
 
 # Kafka-protocol broker
 if [ -n "$(radfm_broker_pids)" ]; then
-  echo "start: broker already running on 127.0.0.1:$RADFM_KAFKA_PORT"
+  echo "start: broker already running on 127.0.0.1:$RADFM_LOCAL_KAFKA_PORT"
 else
-  if radfm_port_in_use "$RADFM_KAFKA_PORT"; then
-    echo "start: port $RADFM_KAFKA_PORT is taken by another program; set RADFM_KAFKA_PORT to a free port" >&2; exit 1
+  if radfm_port_in_use "$RADFM_LOCAL_KAFKA_PORT"; then
+    echo "start: port $RADFM_LOCAL_KAFKA_PORT is taken by another program; set RADFM_LOCAL_KAFKA_PORT to a free port" >&2; exit 1
   fi
   command -v noida-db >/dev/null || { echo "start: noida-db is not installed; run Deploy/local/install.sh" >&2; exit 1; }
   mkdir -p "$KDIR/data"
-  nohup noida-db start --only kafka --kafka-port "$RADFM_KAFKA_PORT" --data-dir "$KDIR/data" >"$KDIR/server.log" 2>&1 &
-  for _ in $(seq 1 100); do radfm_port_in_use "$RADFM_KAFKA_PORT" && break; sleep 0.1; done
-  radfm_port_in_use "$RADFM_KAFKA_PORT" || { echo "start: broker did not come up; see $KDIR/server.log" >&2; exit 1; }
-  echo "start: broker on 127.0.0.1:$RADFM_KAFKA_PORT (log $KDIR/server.log)"
+  nohup noida-db start --only kafka --kafka-port "$RADFM_LOCAL_KAFKA_PORT" --data-dir "$KDIR/data" >"$KDIR/server.log" 2>&1 &
+  for _ in $(seq 1 100); do radfm_port_in_use "$RADFM_LOCAL_KAFKA_PORT" && break; sleep 0.1; done
+  radfm_port_in_use "$RADFM_LOCAL_KAFKA_PORT" || { echo "start: broker did not come up; see $KDIR/server.log" >&2; exit 1; }
+  echo "start: broker on 127.0.0.1:$RADFM_LOCAL_KAFKA_PORT (log $KDIR/server.log)"
 fi
 
 [ "${RADFM_SKIP_TOPICS:-0}" = 1 ] && exit 0
