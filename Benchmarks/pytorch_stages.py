@@ -1,16 +1,32 @@
-"""The stages `radfm bench` times, in plain PyTorch, for a side-by-side ratio on the same machine.
+"""The stages `radfm bench` times, in PyTorch, for a side-by-side ratio on the same machine and thread count.
 
-Written from DESIGN section 5 with ordinary torch ops in the way RadFM's own PyTorch code computes them
-(3D ViT with explicit softmax attention, perceiver resampler, LLaMA decoder with a KV cache), with the
-same sizes and random weights as `radfm bench`. Not part of CI: it needs torch in a benchmark venv.
+Two implementations of the stages, both with `radfm bench`'s sizes and token counts and the same output lines:
 
-    python3 Benchmarks/pytorch_stages.py --threads 2 [--quick] [--repeats 3] [--stages vision,llm]
-        [--depths 4 64] [--batches 1 4 16] [--llm-layers 16]
+- with `--radfm CHECKOUT` (a checkout of chaoyi-wu/RadFM; only its `src/Model/RadFM/vit_3d.py`,
+  `position_encoding.py` and `helpers.py` are imported, never copied): vision is RadFM's own `ViT` followed
+  by its `PerceiverResampler` and the `nn.Linear` projection into the LLM width (what `MyEmbedding` does with
+  an image in text mode, and what `radfm bench`'s vision stage covers); the LLM is transformers'
+  `LlamaForCausalLM` (RadFM's language model class; RadFM pins transformers 4.28.1), prefilled with one
+  `use_cache=True` forward over the batch's prompts and decoded greedily one token per sequence with
+  `past_key_values`. RadFM's `PositionEmbeddingLearned3d` splits the width in three, so `--quick` uses a
+  96-wide ViT there instead of `radfm bench --quick`'s 64. `LlamaForCausalLM` computes logits at every
+  prompt position during prefill (as RadFM's generation does), where `radfm bench` computes only the last:
+  at the full sizes and 16 layers that is about 8 % more prefill work, charged to PyTorch.
+- without it: the same computation written from DESIGN section 5 with ordinary torch ops (3D ViT with
+  explicit softmax attention, perceiver resampler, LLaMA decoder with a KV cache), for machines without a
+  RadFM checkout or transformers.
+
+Not part of CI: it needs torch (and for `--radfm`, einops, einops-exts and transformers) in a benchmark venv.
+
+    python3 Benchmarks/pytorch_stages.py --threads 2 [--radfm CHECKOUT] [--quick] [--repeats 3]
+        [--stages sgemm,vision,llm] [--depths 4 64] [--batches 1 4 16] [--llm-layers 16]
 
 Prints one line per stage: best-of-N seconds and the figure `radfm bench` prints (tokens/s for the LLM).
 """
 import argparse
 import math
+import os
+import sys
 import time
 
 import torch
@@ -170,6 +186,87 @@ class Llama(nn.Module):
         return self.lm_head(self.norm(x[:, -1]))  # last position only, as generation needs
 
 
+def plain_vision(v, p, hidden):
+    """The vision stage from DESIGN section 5: image [1, c, h, w, d] -> [latents, hidden]."""
+    encoder, perceiver = VisionEncoder(v).eval(), Perceiver(v["dim"], p).eval()
+    fc = nn.Linear(v["dim"], hidden)
+    return lambda image: fc(perceiver(encoder(image)))
+
+
+def plain_llm(t):
+    """(prefill, decode) of the DESIGN-section-5 decoder; each returns last-position logits and the caches."""
+    llm = Llama(t).eval()
+    uniform_init(llm)
+
+    def prefill(prompt):
+        caches = [[] for _ in llm.layers]
+        return llm(prompt, 0, caches), caches
+
+    def decode(tokens, position, caches):
+        return llm(tokens, position, caches), caches
+
+    return prefill, decode
+
+
+def import_radfm(checkout):
+    """RadFM's vision modules from a checkout. Only vit_3d (with position_encoding) and helpers are imported:
+    they need einops and einops-exts alone, unlike my_embedding_layer/utils (torchvision, BERT downloads)."""
+    source = os.path.join(checkout, "src")
+    if not os.path.isdir(os.path.join(source, "Model", "RadFM")):
+        raise SystemExit(f"{checkout} is not a RadFM checkout (no src/Model/RadFM)")
+    sys.path.insert(0, source)
+    from Model.RadFM.helpers import PerceiverResampler
+    from Model.RadFM.vit_3d import ViT
+    return ViT, PerceiverResampler
+
+
+def radfm_vision(checkout, v, p, hidden):
+    """RadFM's ViT -> PerceiverResampler -> fc, reshaped between them as MyEmbedding.forward does."""
+    ViT, PerceiverResampler = import_radfm(checkout)
+    encoder = ViT(image_size=v["image_size"], image_patch_size=v["patch_size"], frames=v["frames"],
+                  frame_patch_size=v["frame_patch_size"], dim=v["dim"], depth=v["depth"], heads=v["heads"],
+                  mlp_dim=v["mlp_dim"], channels=v["channels"], dim_head=v["dim_head"]).eval()
+    perceiver = PerceiverResampler(dim=v["dim"], depth=p["depth"], dim_head=p["dim_head"], heads=p["heads"],
+                                   num_latents=p["num_latents"], ff_mult=p["ff_mult"]).eval()
+    fc = nn.Linear(v["dim"], hidden)
+
+    def run(image):
+        tokens, _ = encoder(image)  # [b, patches, dim] and the position embedding
+        latents = perceiver(tokens[:, None, None])  # MyEmbedding's "(b s F) v d -> b s F v d" with s = F = 1
+        return fc(latents.flatten(0, 2))
+
+    return run
+
+
+def hf_llm(t):
+    """(prefill, decode) of transformers' LlamaForCausalLM at the bench's sizes, with its own KV cache."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+    config = LlamaConfig(vocab_size=t["vocab_size"], hidden_size=t["hidden_size"],
+                         intermediate_size=t["intermediate_size"], num_hidden_layers=t["num_hidden_layers"],
+                         num_attention_heads=t["num_attention_heads"], rms_norm_eps=1e-6,
+                         max_position_embeddings=t["max_position_embeddings"],
+                         pad_token_id=0, bos_token_id=1, eos_token_id=2)
+    llm = LlamaForCausalLM(config).eval()
+    uniform_init(llm)
+
+    def prefill(prompt):
+        output = llm(input_ids=prompt, use_cache=True)
+        return output.logits[:, -1], output.past_key_values
+
+    def decode(tokens, _position, past):
+        output = llm(input_ids=tokens, past_key_values=past, use_cache=True)
+        return output.logits[:, -1], output.past_key_values
+
+    return prefill, decode
+
+
+def uniform_init(model):
+    """The bench's 1/sqrt(fan-in) uniform matrices, so activations stay finite and both paths see alike values."""
+    for parameter in model.parameters():
+        if parameter.dim() == 2:
+            nn.init.uniform_(parameter, -parameter.shape[1] ** -0.5, parameter.shape[1] ** -0.5)
+
+
 def best_of(repeats, body):
     best = math.inf
     for _ in range(repeats):
@@ -182,22 +279,24 @@ def best_of(repeats, body):
 def configs(quick):
     """The sizes of `radfm bench` (and of `radfm bench --quick`)."""
     if quick:
-        vision = dict(image_size=64, patch_size=32, frame_patch_size=4, channels=3, dim=64, depth=2, heads=2,
-                      dim_head=32, mlp_dim=128)
+        vision = dict(image_size=64, frames=8, patch_size=32, frame_patch_size=4, channels=3, dim=64, depth=2,
+                      heads=2, dim_head=32, mlp_dim=128)
         perceiver = dict(depth=1, heads=2, dim_head=32, num_latents=4, ff_mult=2)
         text = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
-                    vocab_size=512)
+                    vocab_size=512, max_position_embeddings=64)
         return vision, perceiver, text, dict(depths=[4], batches=[1, 2], prompt=8, decode=2)
-    vision = dict(image_size=512, patch_size=32, frame_patch_size=4, channels=3, dim=768, depth=12, heads=8,
-                  dim_head=64, mlp_dim=2048)
+    vision = dict(image_size=512, frames=512, patch_size=32, frame_patch_size=4, channels=3, dim=768, depth=12,
+                  heads=8, dim_head=64, mlp_dim=2048)
     perceiver = dict(depth=6, heads=8, dim_head=64, num_latents=32, ff_mult=4)
     text = dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=16, num_attention_heads=16,
-                vocab_size=32000)
+                vocab_size=32000, max_position_embeddings=2048)
     return vision, perceiver, text, dict(depths=[4, 64], batches=[1, 4, 16], prompt=128, decode=16)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--radfm", metavar="CHECKOUT",
+                        help="time RadFM's own ViT/PerceiverResampler and transformers' LlamaForCausalLM")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs per stage")
     parser.add_argument("--quick", action="store_true")
@@ -210,6 +309,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     vision_cfg, perceiver_cfg, text_cfg, plan = configs(args.quick)
+    if args.radfm and args.quick:
+        vision_cfg["dim"] = 96  # PositionEmbeddingLearned3d gives dim // 3 features per axis: dim must divide by 3
     if args.depths:
         plan["depths"] = args.depths
     if args.batches:
@@ -217,8 +318,9 @@ def main():
     if args.llm_layers:
         text_cfg["num_hidden_layers"] = args.llm_layers
     stages = args.stages.split(",")
+    code = f"RadFM's modules from {args.radfm}" if args.radfm else "plain-torch re-implementation"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{torch.backends.cpu.get_cpu_capability()}")
+          f"{torch.backends.cpu.get_cpu_capability()}, {code}")
 
     with torch.inference_mode():
         if "sgemm" in stages:
@@ -228,36 +330,30 @@ def main():
             print(f"sgemm {n}^3: {2 * n ** 3 / seconds / 1e9:.1f} GFLOP/s")
 
         if "vision" in stages:
-            encoder, perceiver = VisionEncoder(vision_cfg).eval(), Perceiver(vision_cfg["dim"], perceiver_cfg).eval()
-            fc = nn.Linear(vision_cfg["dim"], text_cfg["hidden_size"])
+            hidden = text_cfg["hidden_size"]
+            if args.radfm:
+                vision = radfm_vision(args.radfm, vision_cfg, perceiver_cfg, hidden)
+            else:
+                vision = plain_vision(vision_cfg, perceiver_cfg, hidden)
             side = vision_cfg["image_size"]
             for depth in plan["depths"]:
                 image = torch.rand(1, 3, side, side, depth)
-                run = lambda: fc(perceiver(encoder(image)))
+                run = lambda: vision(image)
                 run()  # first pass pays allocation and thread start-up, as in radfm bench
                 seconds = best_of(args.repeats if depth <= 16 else max(1, args.repeats // 2), run)
                 print(f"vision {side}x{side}x{depth}: {seconds:.3f} s")
 
         if "llm" in stages:
-            llm = Llama(text_cfg).eval()
-            for parameter in llm.parameters():
-                if parameter.dim() == 2:
-                    nn.init.uniform_(parameter, -parameter.shape[1] ** -0.5, parameter.shape[1] ** -0.5)
+            prefill, decode = hf_llm(text_cfg) if args.radfm else plain_llm(text_cfg)
             for batch in plan["batches"]:
                 prompt = torch.randint(100, text_cfg["vocab_size"], (batch, plan["prompt"]))
-                caches = []
-
-                def prefill():
-                    caches[:] = [[] for _ in llm.layers]
-                    return llm(prompt, 0, caches)
-
-                seconds = best_of(args.repeats, prefill)
+                seconds = best_of(args.repeats, lambda: prefill(prompt))
                 print(f"prefill batch {batch}: {seconds:.3f} s, {batch * plan['prompt'] / seconds:.0f} tokens/s")
-                logits, steps = prefill(), []
+                (logits, cache), steps = prefill(prompt), []
                 for step in range(plan["decode"]):
                     next_tokens = logits.argmax(-1, keepdim=True)
                     start = time.perf_counter()
-                    logits = llm(next_tokens, plan["prompt"] + step, caches)
+                    logits, cache = decode(next_tokens, plan["prompt"] + step, cache)
                     steps.append(time.perf_counter() - start)
                 step = sorted(steps)[len(steps) // 2]
                 print(f"decode batch {batch}: {step:.4f} s/step, {batch / step:.1f} tokens/s (median step)")
