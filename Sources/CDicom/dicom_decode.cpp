@@ -56,6 +56,14 @@ static cdicom_status decodeStoredFrame(cdicom_file *file, uint32_t frame, const 
 
 extern "C" cdicom_status cdicom_decode_frame(cdicom_file *file, uint32_t frame, double slope, double intercept, float *out,
                                              size_t out_count, char *error, size_t capacity) {
+    // A codec may replace attributes of the data set while decoding; lookups after it index afresh.
+    struct ForgetIndex {
+        cdicom_file *file;
+        ~ForgetIndex() {
+            file->topLevelIndexed = false;
+            file->topLevel.clear();
+        }
+    } forgetIndex{file};
     if (!file->pixelDataChecked) {
         cdicom_status checked = cdicom_check_pixel_data(file, error, capacity);
         if (checked != CDICOM_OK) return checked;

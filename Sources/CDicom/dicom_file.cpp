@@ -6,6 +6,7 @@
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -102,8 +103,31 @@ static DcmItem *itemHolding(const cdicom_file *file, uint16_t group) {
     return format->getDataset();
 }
 
+static Uint32 tagNumber(const DcmTagKey &key) { return (static_cast<Uint32>(key.getGroup()) << 16) | key.getElement(); }
+
+static void indexTopLevel(cdicom_file *file) {
+    DcmDataset *dataset = file->format.getDataset();
+    file->topLevel.reserve(dataset->card());
+    // nextInContainer continues from the list's current position, so one pass is linear.
+    for (DcmObject *object = dataset->nextInContainer(nullptr); object != nullptr; object = dataset->nextInContainer(object)) {
+        file->topLevel.emplace_back(tagNumber(object->getTag()), static_cast<DcmElement *>(object));
+    }
+    std::sort(file->topLevel.begin(), file->topLevel.end(),
+              [](const std::pair<Uint32, DcmElement *> &a, const std::pair<Uint32, DcmElement *> &b) { return a.first < b.first; });
+    file->topLevelIndexed = true;
+}
+
 static DcmElement *findElement(const cdicom_file *file, uint16_t group, uint16_t element, int searchNested) {
     DcmElement *found = nullptr;
+    if (group != 0x0002 && !searchNested) {
+        // The index holds pointers into the data set; decoding a frame, which may replace elements, drops it.
+        auto *indexed = const_cast<cdicom_file *>(file);
+        if (!indexed->topLevelIndexed) indexTopLevel(indexed);
+        Uint32 wanted = (static_cast<Uint32>(group) << 16) | element;
+        auto at = std::lower_bound(indexed->topLevel.begin(), indexed->topLevel.end(), wanted,
+                                   [](const std::pair<Uint32, DcmElement *> &entry, Uint32 tag) { return entry.first < tag; });
+        return at != indexed->topLevel.end() && at->first == wanted ? at->second : nullptr;
+    }
     DcmItem *item = itemHolding(file, group);
     if (item->findAndGetElement(DcmTagKey(group, element), found, searchNested ? OFTrue : OFFalse).bad()) return nullptr;
     return found;

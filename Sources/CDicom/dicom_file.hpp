@@ -28,6 +28,12 @@ struct cdicom_file {
     E_TransferSyntax transferSyntax = EXS_Unknown;
     cdicom_limits limits{};
 
+    // The data set's top-level elements by tag, built on the first lookup: DCMTK's own search walks
+    // its element list from the start, and a header read asks for some thirty attributes of files
+    // that often carry hundreds of private elements.
+    bool topLevelIndexed = false;
+    std::vector<std::pair<Uint32, DcmElement *>> topLevel;
+
     // Geometry, valid once cdicom_check_pixel_data succeeded.
     bool pixelDataChecked = false;
     PixelEncoding encoding = PixelEncoding::unsupported;

@@ -32,8 +32,19 @@ final class DicomFile {
             buffer = [CChar](repeating: 0, count: length + 1)
             length = cdicom_get_string(handle, tag.group, tag.element, nested ? 1 : 0, &buffer, buffer.count)
         }
-        let text = String(cString: buffer).trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\u{0}")))
+        let raw = String(cString: buffer)
+        let text = Self.needsTrimming(raw) ? raw.trimmingCharacters(in: Self.padding) : raw
         return text.isEmpty ? nil : text
+    }
+
+    private static let padding = CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\u{0}"))
+
+    /// Whether either end may be padding. Most values have none, and Foundation's trimming costs more
+    /// than the rest of reading a header; any non-ASCII end byte takes the exact path.
+    private static func needsTrimming(_ text: String) -> Bool {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return false }
+        func mayBePadding(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0 || byte >= 0x80 }
+        return mayBePadding(first) || mayBePadding(last)
     }
 
     func number(_ tag: DicomTag, index: Int = 0, nested: Bool = false) -> Double? {

@@ -64,7 +64,8 @@ struct ServeCommand: ParsableCommand {
         if let note = openBLASStartupNote { logger.notice("\(note)") }
         logger.info("OpenBLAS kernel", metadata: ["core": "\(OpenBLASRuntime.coreName)"])
         let engine = try RadFMEngine(modelDirectory: URL(fileURLWithPath: settings.modelDirectory),
-                                     maxNewTokens: settings.maxNewTokens, logger: logger)
+                                     maxNewTokens: settings.maxNewTokens, logger: logger,
+                                     decodeConcurrency: settings.decodeConcurrency)
         let stop = StopSignal()
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
             logger.notice("signal received; stopping", metadata: ["signal": "\(signal)"])

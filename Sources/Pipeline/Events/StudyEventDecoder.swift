@@ -20,11 +20,6 @@ public struct StudyEventDecoder: Sendable {
         f.formatOptions = [.withInternetDateTime]
         return f
     }()
-    nonisolated(unsafe) private static let fractionalTimestampFormatter: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
 
     public func decode(_ payload: [UInt8]) throws -> StudyEvent {
         guard payload.count <= maxEventBytes else {
@@ -59,8 +54,7 @@ public struct StudyEventDecoder: Sendable {
             throw fail(.invalidField, "event_id must be 1-128 printable ASCII characters")
         }
         let occurredText = try requiredString("occurred_at", in: root, at: "")
-        guard let occurredAt = Self.timestampFormatter.date(from: occurredText)
-            ?? Self.fractionalTimestampFormatter.date(from: occurredText) else {
+        guard let occurredAt = RFC3339Timestamp.parse(occurredText) else {
             throw fail(.invalidField, "occurred_at is not an RFC 3339 timestamp")
         }
         let studyUID = try requiredString("study_instance_uid", in: root, at: "")

@@ -94,18 +94,24 @@ struct BatchCommit {
 
     // MARK: Statements
 
-    /// Creates missing offset rows and locks every partition's row, in one order for all consumers: a
-    /// consumer that lost a partition in a rebalance waits here, then sees the new owner's offsets and
-    /// writes nothing twice.
+    /// Locks every partition's offset row, in one order for all consumers: a consumer that lost a
+    /// partition in a rebalance waits here, then sees the new owner's offsets and writes nothing twice.
+    /// A partition's row is created the first time it is committed; afterwards locking is one statement.
     private func lockOffsets(_ partitions: [PartitionKey]) throws -> [PartitionKey: Int64] {
         let topics = PostgresArrayLiteral.values(partitions.map(\.topic))
         let numbers = PostgresArrayLiteral.values(partitions.map(\.partition))
+        let stored = try selectOffsetsForUpdate(topics: topics, numbers: numbers)
+        guard stored.count < partitions.count else { return stored }
         try db.execute("""
             INSERT INTO consumer_offsets (consumer_group, topic, kafka_partition, next_offset)
             SELECT $1, u.topic, u.kafka_partition, 0 FROM unnest($2::text[], $3::int[]) AS u(topic, kafka_partition)
             ORDER BY u.topic, u.kafka_partition
             ON CONFLICT DO NOTHING
             """, [consumerGroup, topics, numbers])
+        return try selectOffsetsForUpdate(topics: topics, numbers: numbers)
+    }
+
+    private func selectOffsetsForUpdate(topics: String, numbers: String) throws -> [PartitionKey: Int64] {
         let rows = try db.query("""
             SELECT o.topic, o.kafka_partition, o.next_offset FROM consumer_offsets o
             JOIN unnest($2::text[], $3::int[]) AS u(topic, kafka_partition)
@@ -253,8 +259,8 @@ struct BatchCommit {
 
     private func insertReports(_ jobs: [(event: StudyEvent, jobID: Int64, results: [TaskResult])]) throws {
         guard !jobs.isEmpty else { return }
-        let issued = Date()
         let timestamp = DiagnosticReportResource.timestampFormatter()
+        let issued = timestamp.string(from: Date())
         let resources = jobs.map { job in
             AuditLog.canonicalJSON(DiagnosticReportResource.make(event: job.event, jobID: job.jobID, modelID: modelID, results: job.results,
                                                                  issued: issued, timestamp: timestamp))

@@ -5,74 +5,69 @@ import Foundation
 /// every dictionary and array to Foundation objects and was the largest client-side cost of a batch
 /// commit. The text only has to be valid JSON: PostgreSQL stores it as jsonb, and the audit chain
 /// hashes PostgreSQL's own rendering of that.
+///
+/// Output is assembled as UTF-8 bytes: appending to a String scalar by scalar cost more than the rest
+/// of a batch's client-side work together.
 enum CanonicalJSON {
     static func text(_ object: [String: Any]) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(object, into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func write(_ value: Any, into out: inout String) {
+    private static func write(_ value: Any, into out: inout [UInt8]) {
         switch value {
         case let text as String: writeString(text, into: &out)
-        case let flag as Bool: out += flag ? "true" : "false"
-        case let number as Int: out += String(number)
-        case let number as Int32: out += String(number)
-        case let number as Int64: out += String(number)
+        case let flag as Bool: out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case let number as Int: out.append(contentsOf: String(number).utf8)
+        case let number as Int32: out.append(contentsOf: String(number).utf8)
+        case let number as Int64: out.append(contentsOf: String(number).utf8)
         case let number as Double:
             precondition(number.isFinite, "JSON has no spelling for \(number)")
-            out += number.description
+            out.append(contentsOf: number.description.utf8)
         case let object as [String: Any]:
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (index, key) in object.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(key, into: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 write(object[key]!, into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         case let array as [Any]:
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, element) in array.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 write(element, into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case is NSNull:
-            out += "null"
+            out.append(contentsOf: "null".utf8)
         default:
             preconditionFailure("not a JSON value: \(type(of: value))")
         }
     }
 
-    private static func writeString(_ text: String, into out: inout String) {
-        out += "\""
-        var pending = text.unicodeScalars.startIndex
-        let scalars = text.unicodeScalars
-        for index in scalars.indices {
-            let scalar = scalars[index]
-            let escaped: String?
-            switch scalar {
-            case "\"": escaped = "\\\""
-            case "\\": escaped = "\\\\"
-            case "\n": escaped = "\\n"
-            case "\r": escaped = "\\r"
-            case "\t": escaped = "\\t"
-            default:
-                escaped = scalar.value < 0x20 ? controlEscape(scalar.value) : nil
-            }
-            if let escaped {
-                out.unicodeScalars.append(contentsOf: scalars[pending..<index])
-                out += escaped
-                pending = scalars.index(after: index)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Multi-byte UTF-8 sequences never contain bytes below 0x80, so escaping byte by byte is exact.
+    private static func writeString(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0xF)])
+            default: out.append(byte)
             }
         }
-        out.unicodeScalars.append(contentsOf: scalars[pending...])
-        out += "\""
-    }
-
-    private static func controlEscape(_ value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -4,9 +4,10 @@ import Foundation
 /// through their FHIR tooling. Marked preliminary and AI-asserted: it is a draft for a radiologist,
 /// never a signed report. It names the study by its UID and accession only (no patient data).
 enum DiagnosticReportResource {
-    /// `timestamp` formats FHIR instants; making one costs more than a report, so a batch shares one.
-    static func make(event: StudyEvent, jobID: Int64, modelID: String, results: [TaskResult], issued: Date = Date(),
-                     timestamp: ISO8601DateFormatter = timestampFormatter()) -> [String: Any] {
+    /// `timestamp` formats FHIR instants; making one costs more than a report, so a batch shares one,
+    /// and `issued`, the same for every report of a batch, is formatted once by the caller.
+    static func make(event: StudyEvent, jobID: Int64, modelID: String, results: [TaskResult], issued: String,
+                     timestamp: ISO8601DateFormatter) -> [String: Any] {
         var identifiers: [[String: Any]] = [["system": "urn:radfm:event-id", "value": event.eventID]]
         if let accession = event.accessionNumber {
             identifiers.append([
@@ -24,7 +25,7 @@ enum DiagnosticReportResource {
             "category": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD", "display": "Radiology"]]]],
             "code": ["coding": [["system": "http://loinc.org", "code": "18748-4", "display": "Diagnostic imaging study"]]],
             "effectiveDateTime": timestamp.string(from: event.occurredAt),
-            "issued": timestamp.string(from: issued),
+            "issued": issued,
             "performer": [["display": "RadFM model \(modelID)"]],
             "imagingStudy": [["identifier": ["system": "urn:dicom:uid", "value": "urn:oid:" + event.studyInstanceUID]]],
         ]
