@@ -36,7 +36,7 @@ step "publishing one event per study (tasks: modality, report, diagnosis)"
 
 step "processing (stops after 10 s without new events)"
 "$RADFM" serve --exit-when-idle 10 2> "$RADFM_LOCAL_DIR/serve.log" || { tail -n 20 "$RADFM_LOCAL_DIR/serve.log"; exit 1; }
-grep -c '"batch committed"' "$RADFM_LOCAL_DIR/serve.log" | xargs printf '%s batches committed (log: %s)\n' - "$RADFM_LOCAL_DIR/serve.log" | sed 's/^- //'
+printf '%s batches committed (log: %s)\n' "$(grep -c '"batch committed"' "$RADFM_LOCAL_DIR/serve.log")" "$RADFM_LOCAL_DIR/serve.log"
 
 step "rows written"
 psql -X -h 127.0.0.1 -p "$RADFM_LOCAL_PG_PORT" -U radfm radfm -c \
