@@ -28,6 +28,13 @@ final class RadFMSettingsTests: XCTestCase {
         XCTAssertEqual(settings.kafkaSettings, ["security.protocol": "SASL_SSL", "sasl.mechanisms": "SCRAM-SHA-512"])
     }
 
+    func testEmptyKafkaPassThroughVariableIsUnsetNotAnEmptySetting() throws {
+        let settings = try RadFMSettings.load(file: nil, environment: [
+            "RADFM_KAFKA_QUEUED_MIN_MESSAGES": "", "RADFM_KAFKA_SECURITY_PROTOCOL": "SSL",
+        ])
+        XCTAssertEqual(settings.kafkaSettings, ["security.protocol": "SSL"])
+    }
+
     func testMisspeltKeyIsAnErrorNotSilentlyIgnored() {
         var settings = RadFMSettings()
         XCTAssertThrowsError(try settings.apply(yaml: "pipeline:\n  batch_sise: 4\n", source: "x.yaml")) { error in

@@ -134,7 +134,8 @@ public struct RadFMSettings: Sendable, Equatable {
         if let roots = value("RADFM_STORAGE_ROOTS") {
             storageRoots = try Self.parseStorageRoots(roots)
         }
-        for (name, setting) in env where name.hasPrefix("RADFM_KAFKA_") {
+        // An empty variable is unset, as for every other key: `RADFM_KAFKA_X= cmd` must not hand librdkafka "".
+        for (name, setting) in env where name.hasPrefix("RADFM_KAFKA_") && !setting.isEmpty {
             let suffix = name.dropFirst("RADFM_KAFKA_".count)
             guard suffix != "BROKERS", suffix != "GROUP", !suffix.isEmpty else { continue }
             kafkaSettings[suffix.lowercased().replacingOccurrences(of: "_", with: ".")] = setting
