@@ -29,6 +29,10 @@ step "building a sample archive from pydicom's real DICOM files"
 python3 Deploy/local/make-sample-studies.py real "$RADFM_LOCAL_DIR/archive" 2>/dev/null
 
 step "model: $RADFM_MODEL"
+if [ "$RADFM_MODEL" = "$PWD/Models/radfm-mini" ] && [ ! -f "$RADFM_MODEL/model.safetensors" ]; then
+  step "training the default model's weights (Models/radfm-mini/recipe.sh, about 6 minutes)"
+  bash Models/radfm-mini/recipe.sh --install
+fi
 [ -f "$RADFM_MODEL/config.json" ] || { echo "no config.json in $RADFM_MODEL" >&2; exit 1; }
 
 step "publishing one event per study (tasks: modality, report, diagnosis)"

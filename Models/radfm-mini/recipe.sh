@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Rebuilds radfm-mini, the default model, from scratch: training data from PyPI and Debian packages, then
 # radfm-train from random weights in two stages, then the float16 copy that ships in this folder. About
-# 6 minutes of training on 2 cores after the release build, and byte-identical to the shipped weights.
-# Writes into WORK (default .local/radfm-mini-recipe); copies the result here only with --install.
+# 6 minutes of training on 2 cores after the release build. The weights are not committed (too large for
+# the repository): the quickstart and the test script run this with --install when they are missing.
+# Writes into WORK (default .local/radfm-mini-recipe); copies the weights here only with --install.
 #
 #   bash Models/radfm-mini/recipe.sh [--install]
 set -euo pipefail
@@ -42,11 +43,12 @@ scans() { # the four per-modality manifests of one kind, with weights that bring
     --log "$work/stage2.jsonl" --out "$work/stage2"
 
 python3 "$here/to_float16.py" "$work/stage2/checkpoint-$stage2_steps/model.safetensors" "$work/model.safetensors"
-if [ "${1:-}" = "--install" ]; then
-    cp "$work/model.safetensors" "$here/model.safetensors"
-    cp "$work/stage1/loss.svg" "$here/loss-stage1.svg"
-    cp "$work/stage2/loss.svg" "$here/loss-stage2.svg"
-    cp "$work/stage1.jsonl" "$work/stage2.jsonl" "$here/"
-    cp "$work/init/tokenizer.model" "$here/tokenizer.model"
+# The committed digest is of the weights the model card describes. Another CPU's BLAS kernel may sum in
+# another order and give other bits: say so instead of failing, since the model still works.
+if [ "$(sha256sum "$work/model.safetensors" | cut -d' ' -f1)" = "$(cat "$here/model.safetensors.sha256")" ]; then
+    echo "radfm-mini: byte-identical to the weights of MODEL_CARD.md"
+else
+    echo "radfm-mini: differs from the weights of MODEL_CARD.md (another CPU kernel?); its scores may differ" >&2
 fi
+[ "${1:-}" != "--install" ] || cp "$work/model.safetensors" "$here/model.safetensors"
 echo "radfm-mini: $work/model.safetensors"
