@@ -32,7 +32,7 @@ public struct TrainingDataset {
         return TrainingExample(inputIds: sample.inputIds, labels: sample.labels, images: try loadImages(sample))
     }
 
-    /// Reads and encodes every manifest, and loads each sample's images once to learn its depth group (the
+    /// Reads and encodes every manifest, and loads each distinct image list once to learn its depth group (the
     /// depth RadFM's preprocessing gives the sample), so batches never mix depths.
     public static func load(
         _ sources: [ManifestSource], encoder: SampleEncoder, imageSize: Int, batchSize: Int, shuffle: Bool,
@@ -41,15 +41,19 @@ public struct TrainingDataset {
         let images = SampleImages(imageSize: imageSize)
         var encoded: [[EncodedSample]] = []
         var depths: [[Int]] = []
+        // Manifests ask many questions about one scan: read each image list once, not once per question.
+        var depthOfImages: [[URL]: Int] = [:]
         for source in sources {
             let samples = try ManifestReader.read(source.url)
             var sourceEncoded: [EncodedSample] = []
             var sourceDepths: [Int] = []
             for sample in samples {
                 let encodedSample = try encoder.encode(sample)
-                let volumes = try images.volumes(encodedSample.images, sample: sample)
+                let depth = try depthOfImages[encodedSample.images] ?? RadFMPreprocessor.sampleDepth(
+                    for: images.volumes(encodedSample.images, sample: sample))
+                depthOfImages[encodedSample.images] = depth
                 sourceEncoded.append(encodedSample)
-                sourceDepths.append(RadFMPreprocessor.sampleDepth(for: volumes))
+                sourceDepths.append(depth)
             }
             encoded.append(sourceEncoded)
             depths.append(sourceDepths)
