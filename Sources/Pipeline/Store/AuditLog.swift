@@ -8,7 +8,7 @@ public enum AuditLog {
                               jobID: Int64? = nil, details: [String: Any] = [:]) throws {
         try db.execute("""
             INSERT INTO audit_log (action, study_instance_uid, event_id, job_id, details) VALUES ($1, $2, $3, $4, $5::jsonb)
-            """, [action, studyInstanceUID, eventID, jobID, canonicalJSON(details)])
+            """, [action, studyInstanceUID, eventID, jobID, CanonicalJSON.text(details)])
     }
 
     /// Appends rows in the given order with one statement; the chain trigger links them in that order.
@@ -21,11 +21,7 @@ public enum AuditLog {
             ORDER BY u.n
             """, [PostgresArrayLiteral.values(entries.map(\.action)), PostgresArrayLiteral.values(entries.map(\.studyInstanceUID)),
                   PostgresArrayLiteral.values(entries.map(\.eventID)), PostgresArrayLiteral.values(entries.map(\.jobID)),
-                  PostgresArrayLiteral.values(entries.map { canonicalJSON($0.details) })])
-    }
-
-    static func canonicalJSON(_ object: [String: Any]) -> String {
-        CanonicalJSON.text(object)
+                  PostgresArrayLiteral.values(entries.map { CanonicalJSON.text($0.details) })])
     }
 
     public struct VerificationReport: Sendable, Equatable {

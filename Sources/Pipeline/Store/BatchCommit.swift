@@ -262,7 +262,7 @@ struct BatchCommit {
         let timestamp = DiagnosticReportResource.timestampFormatter()
         let issued = timestamp.string(from: Date())
         let resources = jobs.map { job in
-            AuditLog.canonicalJSON(DiagnosticReportResource.make(event: job.event, jobID: job.jobID, modelID: modelID, results: job.results,
+            CanonicalJSON.text(DiagnosticReportResource.make(event: job.event, jobID: job.jobID, modelID: modelID, results: job.results,
                                                                  issued: issued, timestamp: timestamp))
         }
         try db.execute("""
