@@ -18,17 +18,6 @@ final class PipelineBenchEnvironment {
     private let adminURL: String
     private let logger: Logger
 
-    struct SampleStudy: Decodable {
-        let study_instance_uid: String
-        let accession_number: String
-        let series: [Series]
-        struct Series: Decodable {
-            let series_instance_uid: String
-            let modality: String
-            let instances: [String]
-        }
-    }
-
     /// `adminURL` names a role allowed to CREATE DATABASE; the benchmark database is made beside the
     /// database it names.
     init(adminURL: String, brokers: String, partitions: Int, logger: Logger) throws {
@@ -71,7 +60,7 @@ final class PipelineBenchEnvironment {
         guard process.terminationStatus == 0 else {
             throw ValidationError("\(script.path) failed (python3 with pydicom is needed to lay out the sample studies)")
         }
-        studies = try JSONDecoder().decode([SampleStudy].self, from: Data(contentsOf: storageRoot.appendingPathComponent("manifest.json")))
+        studies = try SampleStudy.load(manifest: storageRoot.appendingPathComponent("manifest.json"))
     }
 
     /// Publishes one event per study and waits until the broker has them all.
@@ -79,12 +68,8 @@ final class PipelineBenchEnvironment {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: brokers), logger: logger)
         defer { producer.close() }
         for study in studies {
-            let event = StudyEvent(eventID: UUID().uuidString.lowercased(), occurredAt: Date(), studyInstanceUID: study.study_instance_uid,
-                                   accessionNumber: study.accession_number, storageRoot: "bench",
-                                   series: study.series.map { .init(seriesInstanceUID: $0.series_instance_uid, modality: $0.modality,
-                                                                    instances: $0.instances) },
-                                   tasks: tasks, question: nil)
-            try producer.enqueue(topic: topic, key: Array(study.study_instance_uid.utf8), value: event.encoded())
+            try producer.enqueue(topic: topic, key: Array(study.studyInstanceUID.utf8),
+                                 value: study.event(storageRoot: "bench", tasks: tasks).encoded())
         }
         try producer.flush(timeoutMilliseconds: 120_000)
     }

@@ -25,7 +25,7 @@ final class ChaosTests: XCTestCase {
         let model = try TinyModel.directory()
         try harness.makeStudies(count: validCount)
         var generator = SeededGenerator(seed: 20261128)
-        var payloads = harness.studies.map { (key: $0.study_instance_uid, value: harness.event(for: $0).encoded()) }
+        var payloads = harness.studies.map { (key: $0.studyInstanceUID, value: harness.event(for: $0).encoded()) }
         for i in 0..<poisonCount {
             var event = harness.event(for: harness.studies[i % harness.studies.count])
             let payload: [UInt8]

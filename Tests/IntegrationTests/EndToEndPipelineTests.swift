@@ -172,7 +172,7 @@ final class EndToEndPipelineTests: XCTestCase {
         let harness = try PipelineHarness(partitions: 1)
         try harness.makeStudies(count: 4)
         let engine = RecordingEngine()
-        engine.failingStudies = [harness.studies[1].study_instance_uid]
+        engine.failingStudies = [harness.studies[1].studyInstanceUID]
         try harness.publish(harness.studies.map { harness.event(for: $0) })
         let consumer = harness.startConsumer(engine: engine)
         try harness.wait(for: "3 jobs and 1 dead letter") {
@@ -180,7 +180,7 @@ final class EndToEndPipelineTests: XCTestCase {
         }
         consumer.shutdown()
         let row = try harness.db.query("SELECT study_instance_uid, error_class FROM dead_letters")[0]
-        XCTAssertEqual(row["study_instance_uid"], harness.studies[1].study_instance_uid)
+        XCTAssertEqual(row["study_instance_uid"], harness.studies[1].studyInstanceUID)
         XCTAssertEqual(row["error_class"], "imaging.undecodable")
     }
 }

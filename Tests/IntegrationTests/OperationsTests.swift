@@ -34,7 +34,7 @@ final class OperationsTests: XCTestCase {
         consumer = harness.startConsumer(engine: RecordingEngine())
         try harness.wait(for: "the replayed study to complete") { try harness.count("SELECT count(*) AS n FROM jobs") == 2 }
         consumer.shutdown()
-        XCTAssertEqual(try harness.count("SELECT count(*) AS n FROM results WHERE study_instance_uid = $1", [study.study_instance_uid]), 2)
+        XCTAssertEqual(try harness.count("SELECT count(*) AS n FROM results WHERE study_instance_uid = $1", [study.studyInstanceUID]), 2)
         XCTAssertEqual(try harness.count("SELECT count(*) AS n FROM audit_log WHERE action = 'dead_letter.replayed'"), 1)
         XCTAssertTrue(try AuditLog.verify(harness.db).isIntact)
     }

@@ -18,18 +18,7 @@ final class PipelineHarness {
     let db: PostgresConnection
     var settings: RadFMSettings
     let logger: Logger
-    private(set) var studies: [ManifestStudy] = []
-
-    struct ManifestStudy: Decodable {
-        let study_instance_uid: String
-        let accession_number: String
-        let series: [ManifestSeries]
-    }
-    struct ManifestSeries: Decodable {
-        let series_instance_uid: String
-        let modality: String
-        let instances: [String]
-    }
+    private(set) var studies: [SampleStudy] = []
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -79,22 +68,13 @@ final class PipelineHarness {
         let script = Self.repositoryRoot.appendingPathComponent("Deploy/local/make-sample-studies.py").path
         let out = storageRoot.appendingPathComponent("batch\(studies.count)")
         try run("/usr/bin/env", ["python3", script, "synthetic", out.path, "--count", "\(count)", "--instances", "\(instances)"])
-        let data = try Data(contentsOf: out.appendingPathComponent("manifest.json"))
-        let made = try JSONDecoder().decode([ManifestStudy].self, from: data)
-        let prefix = out.lastPathComponent + "/"
-        studies += made.map { study in
-            ManifestStudy(study_instance_uid: study.study_instance_uid, accession_number: study.accession_number,
-                          series: study.series.map { ManifestSeries(series_instance_uid: $0.series_instance_uid, modality: $0.modality,
-                                                                     instances: $0.instances.map { prefix + $0 }) })
-        }
+        studies += try SampleStudy.load(manifest: out.appendingPathComponent("manifest.json"))
+            .map { $0.under(folder: out.lastPathComponent) }
     }
 
-    func event(for study: ManifestStudy, eventID: String = UUID().uuidString.lowercased(),
+    func event(for study: SampleStudy, eventID: String = UUID().uuidString.lowercased(),
                tasks: [StudyTask] = [.report, .diagnosis]) -> StudyEvent {
-        StudyEvent(eventID: eventID, occurredAt: Date(), studyInstanceUID: study.study_instance_uid,
-                   accessionNumber: study.accession_number, storageRoot: "archive",
-                   series: study.series.map { .init(seriesInstanceUID: $0.series_instance_uid, modality: $0.modality, instances: $0.instances) },
-                   tasks: tasks, question: nil)
+        study.event(storageRoot: "archive", tasks: tasks, eventID: eventID)
     }
 
     func publish(_ payloads: [(key: String, value: [UInt8])]) throws {
