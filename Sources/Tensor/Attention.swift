@@ -1,3 +1,5 @@
+import CKernels
+
 /// Scaled dot-product attention over row-major matrices whose rows hold all heads side by side
 /// (`[tokens, heads * headDim]` with a row stride, so packed QKV projections are used in place).
 public enum Attention {
@@ -50,11 +52,29 @@ public enum Attention {
         }
     }
 
-    /// Many independent small problems (one per sequence of a decode batch), spread over the cores by
-    /// (problem, head) pairs.
-    public static func multiHead(batch: [Operands], heads: Int, headDim: Int, causal: Bool) {
-        Parallel.forEach(batch.count * heads) { job in
-            singleHead(batch[job / heads], head: job % heads, headDim: headDim, causal: causal)
+    /// One decode step per problem: a single query that sees all `keyCount` keys (its own included),
+    /// as in a batch of sequences each adding one token to its cache.
+    ///
+    /// Every head of a key row is scored in one sequential pass over the cache, then a per-head softmax,
+    /// then one sequential pass over the value rows (`radfm_decode_*`). Jobs are (problem, head group)
+    /// pairs, with heads split into groups only when there are fewer problems than cores.
+    public static func decodeStep(batch: [Operands], heads: Int, headDim: Int) {
+        guard !batch.isEmpty else { return }
+        precondition(batch.allSatisfy { $0.queryCount == 1 }, "a decode step has one query per problem")
+        let scale = 1 / Float(headDim).squareRoot()
+        let groups = min(heads, max(1, (Parallel.coreCount + batch.count - 1) / batch.count))
+        let headsPerGroup = (heads + groups - 1) / groups
+        Parallel.forEach(batch.count * groups) { job in
+            let o = batch[job / groups]
+            let begin = (job % groups) * headsPerGroup, end = min(heads, begin + headsPerGroup)
+            guard begin < end else { return }
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: (end - begin) * o.keyCount)
+            defer { scores.deallocate() }
+            radfm_decode_scores(o.query, o.key, o.keyStride, o.keyCount, begin, end, headDim, scale, scores)
+            for head in 0..<(end - begin) {
+                Softmax.row(scores + head * o.keyCount, length: o.keyCount, rowLength: o.keyCount)
+            }
+            radfm_decode_weighted_values(scores, o.value, o.valueStride, o.keyCount, begin, end, headDim, o.output)
         }
     }
 

@@ -7,13 +7,20 @@ public final class Tensor: @unchecked Sendable {
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
 
+    /// Storage starts on a cache-line boundary. malloc's 16-byte alignment puts every 64-byte vector load
+    /// of a row across two cache lines, which costs the AVX-512 decode kernel a third of its speed.
+    public static let alignment = 64
+
     /// A zero-filled tensor.
     public init(zeros shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        self.data = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-        data.initialize(repeating: 0, count: max(count, 1))
+        let capacity = max(count, 1)
+        self.data = UnsafeMutableRawPointer
+            .allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: Tensor.alignment)
+            .bindMemory(to: Float.self, capacity: capacity)
+        data.initialize(repeating: 0, count: capacity)
     }
 
     /// A tensor holding `values` in row-major order.
@@ -23,7 +30,7 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { data.deallocate() }
+    deinit { UnsafeMutableRawPointer(data).deallocate() }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
 

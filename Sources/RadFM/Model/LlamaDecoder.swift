@@ -66,7 +66,7 @@ struct LlamaLayer {
                 queryCount: segment.count, keyCount: segment.cache.length + segment.count))
         }
         if segments.allSatisfy({ $0.count == 1 }) {
-            Attention.multiHead(batch: problems, heads: heads, headDim: config.headDim, causal: true)
+            Attention.decodeStep(batch: problems, heads: heads, headDim: config.headDim)
         } else {
             for problem in problems { Attention.multiHead(problem, heads: heads, headDim: config.headDim, causal: true) }
         }
