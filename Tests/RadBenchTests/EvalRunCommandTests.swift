@@ -103,9 +103,9 @@ final class EvalRunCommandTests: XCTestCase {
         XCTAssertTrue(try String(contentsOf: report, encoding: .utf8).contains("aria-label=\"confusion matrix\""))
     }
 
-    /// The shipped default model (Models/radfm-mini, float16 safetensors) loads and answers the modality of
-    /// scans it was trained on, as its model card says; a corrupted or mis-converted file would not.
-    func testShippedDefaultModelAnswersTheModalityOfItsTrainingScans() throws {
+    /// The default model (Models/radfm-mini, float16 safetensors trained by its recipe) loads and answers the
+    /// modality of scans it was trained on, as its model card says; a corrupted or mis-converted file would not.
+    func testDefaultModelAnswersTheModalityOfItsTrainingScans() throws {
         let located = try run(URL(fileURLWithPath: "/usr/bin/env"),
                               ["python3", "-c", "import os, pydicom.data; print(os.path.dirname(pydicom.data.__file__))"])
         guard located.status == 0 else { try skipOrFail("pydicom is not installed: \(located.errors)") }
