@@ -64,6 +64,8 @@ extern "C" cdicom_status cdicom_decode_frame(cdicom_file *file, uint32_t frame, 
             file->topLevel.clear();
         }
     } forgetIndex{file};
+    if (file->headerOnly)
+        return cdicom_fail(file->path, CDICOM_IO, error, capacity, "opened for its header only; open it in full to decode");
     if (!file->pixelDataChecked) {
         cdicom_status checked = cdicom_check_pixel_data(file, error, capacity);
         if (checked != CDICOM_OK) return checked;

@@ -1,9 +1,11 @@
 // Opening a DICOM file, reading attributes by tag, and validating what the header claims about pixels.
 #include "dicom_file.hpp"
+#include "header_scan.hpp"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <algorithm>
@@ -11,7 +13,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 // Element values longer than this stay on disk until decoded: opening a file reads the header only.
 static const Uint32 lazyValueThreshold = 4096;
@@ -63,23 +68,8 @@ static bool isTruncation(const OFCondition &condition) {
            condition == EC_ItemEnd;
 }
 
-extern "C" cdicom_status cdicom_open(const char *path, const cdicom_limits *limits, cdicom_file **out_file,
-                                     char *error, size_t error_capacity) {
-    cdicom_initialize_once();
-    *out_file = nullptr;
-    std::string name = path ? path : "";
-    cdicom_status sniffed = sniffDicom(name, error, error_capacity);
-    if (sniffed != CDICOM_OK) return sniffed;
-
-    cdicom_file *file = new cdicom_file();
-    file->path = name;
-    file->limits = resolvedLimits(limits);
-    OFCondition loaded = file->format.loadFile(name.c_str(), EXS_Unknown, EGL_noChange, lazyValueThreshold, ERM_autoDetect);
-    if (loaded.bad()) {
-        cdicom_status status = isTruncation(loaded) ? CDICOM_TRUNCATED : CDICOM_CORRUPT;
-        delete file;
-        return cdicom_fail(name, status, error, error_capacity, "cannot parse DICOM: %s", loaded.text());
-    }
+// Reads what DCMTK made of the meta information once the data set is parsed.
+static void recordTransferSyntax(cdicom_file *file) {
     DcmDataset *dataset = file->format.getDataset();
     file->transferSyntax = dataset->getOriginalXfer();
     OFString metaSyntax;
@@ -89,8 +79,93 @@ extern "C" cdicom_status cdicom_open(const char *path, const cdicom_limits *limi
         const char *uid = DcmXfer(file->transferSyntax).getXferID();
         file->transferSyntaxUID = uid ? uid : "";
     }
+}
+
+static cdicom_status parsed(cdicom_file *file, const OFCondition &loaded, cdicom_file **out_file, char *error, size_t capacity) {
+    if (loaded.bad()) {
+        cdicom_status status = isTruncation(loaded) ? CDICOM_TRUNCATED : CDICOM_CORRUPT;
+        std::string path = file->path;
+        delete file;
+        return cdicom_fail(path, status, error, capacity, "cannot parse DICOM: %s", loaded.text());
+    }
+    recordTransferSyntax(file);
     *out_file = file;
     return CDICOM_OK;
+}
+
+static cdicom_file *newFile(const std::string &path, const cdicom_limits *limits) {
+    cdicom_file *file = new cdicom_file();
+    file->path = path;
+    file->limits = resolvedLimits(limits);
+    return file;
+}
+
+static cdicom_status openFull(const std::string &path, const cdicom_limits *limits, cdicom_file **out_file, char *error,
+                              size_t capacity) {
+    cdicom_file *file = newFile(path, limits);
+    OFCondition loaded = file->format.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, lazyValueThreshold, ERM_autoDetect);
+    return parsed(file, loaded, out_file, error, capacity);
+}
+
+extern "C" cdicom_status cdicom_open(const char *path, const cdicom_limits *limits, cdicom_file **out_file,
+                                     char *error, size_t error_capacity) {
+    cdicom_initialize_once();
+    *out_file = nullptr;
+    std::string name = path ? path : "";
+    cdicom_status sniffed = sniffDicom(name, error, error_capacity);
+    if (sniffed != CDICOM_OK) return sniffed;
+    return openFull(name, limits, out_file, error, error_capacity);
+}
+
+// Maps the file and cuts it down to its header; false when it cannot be mapped or scanned.
+static bool scanFile(const std::string &path, const std::vector<Uint32> &wanted, HeaderScan &scan) {
+    int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (descriptor < 0) return false;
+    struct stat info;
+    bool scanned = false;
+    if (fstat(descriptor, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0) {
+        size_t size = static_cast<size_t>(info.st_size);
+        void *mapped = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, descriptor, 0);
+        if (mapped != MAP_FAILED) {
+            scanned = scanHeader(static_cast<const uint8_t *>(mapped), size, wanted, scan);
+            munmap(mapped, size);
+        }
+    }
+    ::close(descriptor);
+    return scanned;
+}
+
+static Uint32 tagNumber(const DcmTagKey &key) { return (static_cast<Uint32>(key.getGroup()) << 16) | key.getElement(); }
+
+// What cdicom_check_pixel_data reads, kept whatever the caller asks for.
+static const DcmTagKey pixelCheckAttributes[] = {DCM_SamplesPerPixel, DCM_PhotometricInterpretation, DCM_PlanarConfiguration,
+                                                 DCM_NumberOfFrames,  DCM_Rows,                      DCM_Columns,
+                                                 DCM_BitsAllocated,   DCM_BitsStored,                DCM_PixelRepresentation};
+
+extern "C" cdicom_status cdicom_open_header(const char *path, const cdicom_limits *limits, const uint32_t *attributes,
+                                            size_t attribute_count, cdicom_file **out_file, char *error, size_t error_capacity) {
+    cdicom_initialize_once();
+    *out_file = nullptr;
+    std::string name = path ? path : "";
+    cdicom_status sniffed = sniffDicom(name, error, error_capacity);
+    if (sniffed != CDICOM_OK) return sniffed;
+    std::vector<Uint32> wanted(attributes, attributes + attribute_count);
+    for (const DcmTagKey &key : pixelCheckAttributes) wanted.push_back(tagNumber(key));
+    std::sort(wanted.begin(), wanted.end());
+    HeaderScan scan;
+    if (!scanFile(name, wanted, scan)) return openFull(name, limits, out_file, error, error_capacity);
+
+    cdicom_file *file = newFile(name, limits);
+    file->headerOnly = true;
+    file->scannedPixelData = scan.hasPixelData;
+    file->scannedPixelDataLength = scan.pixelDataLength;
+    DcmInputBufferStream stream;
+    stream.setBuffer(scan.header.data(), static_cast<offile_off_t>(scan.header.size()));
+    stream.setEos();
+    file->format.transferInit();
+    OFCondition loaded = file->format.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    file->format.transferEnd();
+    return parsed(file, loaded, out_file, error, error_capacity);
 }
 
 extern "C" void cdicom_close(cdicom_file *file) { delete file; }
@@ -102,8 +177,6 @@ static DcmItem *itemHolding(const cdicom_file *file, uint16_t group) {
     if (group == 0x0002) return format->getMetaInfo();
     return format->getDataset();
 }
-
-static Uint32 tagNumber(const DcmTagKey &key) { return (static_cast<Uint32>(key.getGroup()) << 16) | key.getElement(); }
 
 static void indexTopLevel(cdicom_file *file) {
     DcmDataset *dataset = file->format.getDataset();
@@ -168,9 +241,21 @@ static DcmPixelData *pixelDataOf(const cdicom_file *file) {
     return static_cast<DcmPixelData *>(element);
 }
 
-extern "C" int cdicom_has_pixel_data(const cdicom_file *file) {
+// The Pixel Data length field as written, from the element or, for a header-only handle, from the scan.
+static bool pixelDataLength(const cdicom_file *file, Uint32 &length) {
+    if (file->headerOnly) {
+        length = file->scannedPixelDataLength;
+        return file->scannedPixelData;
+    }
     DcmPixelData *pixels = pixelDataOf(file);
-    return pixels != nullptr && pixels->getLengthField() != 0 ? 1 : 0;
+    if (pixels == nullptr) return false;
+    length = pixels->getLengthField();
+    return true;
+}
+
+extern "C" int cdicom_has_pixel_data(const cdicom_file *file) {
+    Uint32 length = 0;
+    return pixelDataLength(file, length) && length != 0 ? 1 : 0;
 }
 
 static PixelEncoding encodingOf(E_TransferSyntax syntax, const std::string &uid) {
@@ -210,8 +295,8 @@ static bool readUnsigned(DcmDataset *dataset, const DcmTagKey &tag, Uint32 &valu
 extern "C" cdicom_status cdicom_check_pixel_data(cdicom_file *file, char *error, size_t capacity) {
     const std::string &path = file->path;
     DcmDataset *dataset = file->format.getDataset();
-    DcmPixelData *pixels = pixelDataOf(file);
-    if (pixels == nullptr || pixels->getLengthField() == 0)
+    Uint32 present = 0;
+    if (!pixelDataLength(file, present) || present == 0)
         return cdicom_fail(path, CDICOM_NO_PIXEL_DATA, error, capacity, "no (7FE0,0010) Pixel Data");
 
     Uint32 rows = 0, columns = 0, samples = 1, allocated = 0, stored = 0, representation = 0, planar = 0;
@@ -267,13 +352,12 @@ extern "C" cdicom_status cdicom_check_pixel_data(cdicom_file *file, char *error,
         if (allocated == 1 && frames > 1 && (static_cast<uint64_t>(rows) * columns * samples) % 8 != 0)
             return cdicom_fail(path, CDICOM_UNSUPPORTED_TRANSFER_SYNTAX, error, capacity,
                                "multi-frame 1-bit pixel data with frames not byte aligned");
-        Uint32 present = pixels->getLengthField();
         if (present == DCM_UndefinedLength)
             return cdicom_fail(path, CDICOM_CORRUPT, error, capacity, "native pixel data with undefined length");
         if (present < needed)
             return cdicom_fail(path, CDICOM_CORRUPT, error, capacity, "pixel data has %u bytes, header claims %llu", present,
                                static_cast<unsigned long long>(needed));
-    } else if (pixels->getLengthField() != DCM_UndefinedLength) {
+    } else if (present != DCM_UndefinedLength) {
         return cdicom_fail(path, CDICOM_CORRUPT, error, capacity, "compressed transfer syntax %s but pixel data is not encapsulated",
                            file->transferSyntaxUID.c_str());
     }

@@ -28,6 +28,13 @@ struct cdicom_file {
     E_TransferSyntax transferSyntax = EXS_Unknown;
     cdicom_limits limits{};
 
+    // Opened by cdicom_open_header from the scanned header alone: the data set holds only the
+    // attributes asked for and the public sequences, and no Pixel Data element, whose length field the
+    // scan recorded; frames cannot be decoded.
+    bool headerOnly = false;
+    bool scannedPixelData = false;
+    Uint32 scannedPixelDataLength = 0;
+
     // The data set's top-level elements by tag, built on the first lookup: DCMTK's own search walks
     // its element list from the start, and a header read asks for some thirty attributes of files
     // that often carry hundreds of private elements.

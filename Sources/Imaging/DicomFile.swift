@@ -6,12 +6,17 @@ final class DicomFile {
     let path: String
     private let handle: OpaquePointer
 
-    init(path: String, limits: DicomLimits) throws {
+    /// With `headerAttributes`, only those top-level attributes (and the public sequences, for nested
+    /// lookups) are parsed and frames cannot be decoded: DCMTK's cost is per element parsed, and a
+    /// header read wants some twenty of the hundreds a typical file carries.
+    init(path: String, limits: DicomLimits, headerAttributes: [DicomTag]? = nil) throws {
         self.path = path
         var limits = limits.cLimits
         var handle: OpaquePointer?
         try DicomFile.withErrorBuffer(path: path) { error, capacity in
-            cdicom_open(path, &limits, &handle, error, capacity)
+            guard let headerAttributes else { return cdicom_open(path, &limits, &handle, error, capacity) }
+            let tags = headerAttributes.map { UInt32($0.group) << 16 | UInt32($0.element) }
+            return cdicom_open_header(path, &limits, tags, tags.count, &handle, error, capacity)
         }
         guard let handle else { throw DicomError(kind: .io, path: path, message: "no handle returned") }
         self.handle = handle

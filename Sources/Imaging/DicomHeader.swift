@@ -41,6 +41,15 @@ public struct DicomHeader: Sendable {
 }
 
 extension DicomHeader {
+    /// Every attribute `init(file:)` reads: a header read parses only these (and the sequences a
+    /// nested lookup searches).
+    static let attributes: [DicomTag] = [
+        .sopClassUID, .sopInstanceUID, .studyInstanceUID, .seriesInstanceUID, .modality, .accessionNumber, .rows, .columns,
+        .numberOfFrames, .samplesPerPixel, .photometricInterpretation, .bitsAllocated, .bitsStored, .pixelRepresentation,
+        .imagePositionPatient, .imageOrientationPatient, .pixelSpacing, .sliceThickness, .rescaleSlope, .rescaleIntercept,
+        .instanceNumber,
+    ]
+
     /// Reads the header from a parsed file; the four identifying UIDs are required.
     init(file: DicomFile) throws {
         func required(_ tag: DicomTag, _ name: String) throws -> String {

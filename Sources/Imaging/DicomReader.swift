@@ -1,9 +1,10 @@
 /// Reads DICOM files through DCMTK (and OpenJPEG for JPEG 2000).
 public enum DicomReader {
-    /// Parses the header without loading pixel values, and checks what it claims about pixel data
-    /// (dimensions within `limits`, enough bytes for native encodings).
+    /// Parses only the attributes the header holds (never pixel values or private elements), and
+    /// checks what it claims about pixel data (dimensions within `limits`, enough bytes for native
+    /// encodings).
     public static func readHeader(path: String, limits: DicomLimits = .default) throws -> DicomHeader {
-        let file = try DicomFile(path: path, limits: limits)
+        let file = try DicomFile(path: path, limits: limits, headerAttributes: DicomHeader.attributes)
         return try header(of: file)
     }
 

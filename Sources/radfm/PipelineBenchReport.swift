@@ -72,14 +72,22 @@ struct PipelineBenchReport {
                 ("poll", final.pollSeconds - start.statistics.pollSeconds),
                 ("load (event decode, study files, headers)", final.loadSeconds - start.statistics.loadSeconds),
                 ("engine", final.inferenceSeconds - start.statistics.inferenceSeconds),
+                ("waiting for the batch processed ahead", final.prefetchWaitSeconds - start.statistics.prefetchWaitSeconds),
                 ("dead-letter publish", final.deadLetterPublishSeconds - start.statistics.deadLetterPublishSeconds),
                 ("commit (PostgreSQL transaction)", final.commitSeconds - start.statistics.commitSeconds),
             ]
             let other = wall - split.reduce(0) { $0 + $1.1 }
-            out("time split of the steady state, ms per event (share):")
-            for (name, seconds) in split + [("other (Kafka offset commit, metrics, logging, loop)", other)] {
+            let line = { (name: String, seconds: Double) in
                 out("  " + name.padding(toLength: 52, withPad: " ", startingAt: 0)
                     + String(format: " %7.3f ms  (%4.1f%%)", seconds * 1000 / Double(steadyEvents), 100 * seconds / wall))
+            }
+            out("time split of the steady state on the service loop, ms per event (share):")
+            for (name, seconds) in split + [("other (Kafka offset commit, metrics, logging, loop)", other)] { line(name, seconds) }
+            let ahead = final.prefetchedBatches - start.statistics.prefetchedBatches
+            if ahead > 0 {
+                out("processed ahead on another thread, overlapping the commit before (\(ahead) of \(recorder.batches.count - 1) batches):")
+                line("load", final.prefetchedLoadSeconds - start.statistics.prefetchedLoadSeconds)
+                line("engine", final.prefetchedInferenceSeconds - start.statistics.prefetchedInferenceSeconds)
             }
             if let before = recorder.firstCPU, let after = recorder.lastCPU {
                 let perEvent = { (seconds: Double) in seconds * 1000 / Double(steadyEvents) }

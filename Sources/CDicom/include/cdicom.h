@@ -44,6 +44,16 @@ typedef struct cdicom_file cdicom_file;
 /* Parses the file's meta header and data set. Pixel data is not loaded until a frame is decoded. */
 cdicom_status cdicom_open(const char *path, const cdicom_limits *limits, cdicom_file **out_file,
                           char *error, size_t error_capacity);
+/*
+ * Like cdicom_open, for reading the header only: parses the meta header, the top-level attributes
+ * listed in `attributes` (tags as group << 16 | element) and the public sequences, skipping every
+ * other element, private ones included, and never touching pixel values. DCMTK's cost is per element
+ * parsed, and files often carry hundreds. Lookups of those attributes (nested ones included),
+ * cdicom_has_pixel_data and cdicom_check_pixel_data answer as for cdicom_open; other attributes may
+ * read as absent, and cdicom_decode_frame refuses the handle.
+ */
+cdicom_status cdicom_open_header(const char *path, const cdicom_limits *limits, const uint32_t *attributes,
+                                 size_t attribute_count, cdicom_file **out_file, char *error, size_t error_capacity);
 void cdicom_close(cdicom_file *file);
 
 /* The transfer syntax UID the data set was read with (never NULL; empty when unknown). */

@@ -6,9 +6,11 @@ import Postgres
 /// The `radfm serve` loop: poll study events, gather a batch (N events or T milliseconds), process
 /// it, dead-letter poison events, and commit results + audit rows + next offsets in one transaction.
 ///
-/// Everything runs on the calling thread: librdkafka delivers rebalance callbacks inside `poll`, so
-/// assignment changes can never interleave with a batch being written. PostgreSQL holds the offsets
-/// (seeked to on assignment); Kafka commits are informational.
+/// The broker and the database are used from the calling thread only: librdkafka delivers rebalance
+/// callbacks inside `poll`, so assignment changes can never interleave with a batch being written.
+/// PostgreSQL holds the offsets (seeked to on assignment); Kafka commits are informational. When a
+/// full next batch is already fetched as a batch goes to commit, it is processed on another thread
+/// meanwhile (`BatchPrefetch`, one batch ahead at most) and committed after it.
 public final class StudyConsumerService: KafkaRebalanceListener {
     public struct Statistics: Sendable, Equatable {
         public var batches = 0
@@ -23,6 +25,13 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         public var pollSeconds = 0.0
         public var loadSeconds = 0.0
         public var inferenceSeconds = 0.0
+        /// Batches processed ahead on another thread while the batch before them committed: how many,
+        /// their load and engine time (overlapping the loop's), and how long the loop still waited
+        /// for them. `loadSeconds` and `inferenceSeconds` count the loop thread's own processing.
+        public var prefetchedBatches = 0
+        public var prefetchedLoadSeconds = 0.0
+        public var prefetchedInferenceSeconds = 0.0
+        public var prefetchWaitSeconds = 0.0
         public var deadLetterPublishSeconds = 0.0
         public var commitSeconds = 0.0
     }
@@ -46,10 +55,12 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     private var store: ResultStore?
     private var consumer: KafkaConsumer?
     private var deadLetters: DeadLetterPublisher?
-    /// Messages consumed but not yet committed; revocation drops the revoked partitions' share.
+    /// Consumed messages are committed in this order: the batch being committed, the prefetched
+    /// batch, then the messages gathered for the batch after. Revocation drops the revoked partitions'
+    /// share of each.
+    private var inFlight: [KafkaMessage] = []
+    private var prefetch: BatchPrefetch?
     private var pending: [KafkaMessage] = []
-    /// Messages that arrived while a batch was being retried; they open the next batch.
-    private var carryOver: [KafkaMessage] = []
     private var stopSignal: StopSignal?
     /// Next offsets committed to PostgreSQL by this process, for the lag gauge.
     private var committed: [TopicPartition: Int64] = [:]
@@ -97,6 +108,10 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         health.setReady(true, reason: "consuming")
         defer {
             health.setReady(false, reason: "stopped")
+            // Leaving on an error with a batch processed ahead: it must not still be running the
+            // engine once `run` has returned.
+            prefetch?.discard()
+            prefetch = nil
             consumer.close()
             producer.close()
             db.close()
@@ -117,20 +132,15 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 waitMs = 100
             }
             let pollStarted = Date()
-            let polled = try consumer.poll(timeoutMilliseconds: waitMs)
+            let polled = try consumer.poll(timeoutMilliseconds: prefetch == nil ? waitMs : 0)
             statistics.pollSeconds += Date().timeIntervalSince(pollStarted)
             if let message = polled {
-                if assigned.contains(message.topicPartition) {
-                    pending.append(message)
-                    statistics.eventsConsumed += 1
-                    metrics.eventsConsumed.increment()
-                    if batchOpenedAt == nil { batchOpenedAt = Date() }
-                }
+                if accept(message), batchOpenedAt == nil { batchOpenedAt = Date() }
                 lastActivity = Date()
             }
-            let batchDue = pending.count >= settings.batchSize
+            let batchDue = prefetch != nil || pending.count >= settings.batchSize
                 || (batchOpenedAt.map { Date().timeIntervalSince($0) * 1000 >= Double(settings.batchWaitMilliseconds) } ?? false)
-            if batchDue && !pending.isEmpty {
+            if batchDue && (prefetch != nil || !pending.isEmpty) {
                 try processPending()
                 batchOpenedAt = pending.isEmpty ? nil : Date()
                 lastActivity = Date()
@@ -138,15 +148,24 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 batchOpenedAt = nil
             }
             refreshLag(consumer)
-            if let idle = exitWhenIdleMilliseconds, pending.isEmpty, !assigned.isEmpty,
+            if let idle = exitWhenIdleMilliseconds, pending.isEmpty, prefetch == nil, !assigned.isEmpty,
                Date().timeIntervalSince(lastActivity) * 1000 >= Double(idle) {
                 logger.info("no events for \(idle) ms; stopping as asked")
                 break
             }
         }
+        if let prefetched = prefetch {
+            // Processed ahead but not committed: it is replayed after the restart, and so is everything
+            // gathered after it in its partitions, which must not be committed past it.
+            prefetched.discard()
+            prefetch = nil
+            let skipped = Set(prefetched.messages.map(\.topicPartition))
+            pending.removeAll { skipped.contains($0.topicPartition) }
+            logger.info("shutting down: dropping the batch processed ahead", metadata: ["events": "\(prefetched.messages.count)"])
+        }
         if !pending.isEmpty {
             logger.info("shutting down: finishing the batch in flight", metadata: ["events": "\(pending.count)"])
-            try processPending()
+            try processPending(prefetchingNext: false)
         }
         logger.info("stopped", metadata: ["events": "\(statistics.eventsConsumed)", "jobs": "\(statistics.jobsWritten)",
                                          "dead_letters": "\(statistics.deadLetters)"])
@@ -154,25 +173,42 @@ public final class StudyConsumerService: KafkaRebalanceListener {
 
     // MARK: Batches
 
-    /// Processes `pending` and commits it, retrying transient faults with capped backoff while the
-    /// partitions stay paused (nothing is fetched, nothing advances). Once a stop is requested, gives
-    /// up the batch, uncommitted, when the shutdown deadline passes.
-    private func processPending() throws {
+    /// Commits the next batch: the prefetched one, or else `pending`, processed now. Retries transient
+    /// faults with capped backoff while the partitions stay paused (nothing is fetched, nothing
+    /// advances). Once a stop is requested, gives up the batch, uncommitted, when the shutdown deadline
+    /// passes.
+    private func processPending(prefetchingNext: Bool = true) throws {
         guard let store, let consumer, let deadLetters else { return }
         let started = Date()
-        var timing = StudyProcessor.Timing()
-        let outcomes = try processor.process(pending, timing: &timing)
-        statistics.loadSeconds += timing.loadSeconds
-        statistics.inferenceSeconds += timing.inferenceSeconds
-        metrics.inferenceSeconds.record(Date().timeIntervalSince(started))
+        let outcomes: [ProcessedMessage]
+        let timing: StudyProcessor.Timing
+        if let prefetched = prefetch {
+            prefetch = nil
+            (outcomes, timing) = try prefetched.wait()
+            inFlight = prefetched.messages
+            statistics.prefetchedBatches += 1
+            statistics.prefetchWaitSeconds += Date().timeIntervalSince(started)
+            statistics.prefetchedLoadSeconds += timing.loadSeconds
+            statistics.prefetchedInferenceSeconds += timing.inferenceSeconds
+        } else {
+            var measured = StudyProcessor.Timing()
+            inFlight = pending
+            pending.removeAll()
+            outcomes = try processor.process(inFlight, timing: &measured)
+            timing = measured
+            statistics.loadSeconds += timing.loadSeconds
+            statistics.inferenceSeconds += timing.inferenceSeconds
+        }
+        metrics.inferenceSeconds.record(timing.loadSeconds + timing.inferenceSeconds)
+        if prefetchingNext { try prefetchNextBatch(consumer) }
         var backoff = Backoff(initialMilliseconds: settings.retryInitialMilliseconds, maxMilliseconds: settings.retryMaxMilliseconds)
         var paused: [TopicPartition] = []
         defer { if !paused.isEmpty { try? consumer.resume(paused.filter { assigned.contains($0) }) } }
         while true {
             // Revocation during a retry removes the revoked partitions' messages: their new owner redoes them.
-            let live = Set(pending.map(\.offsetKey))
+            let live = Set(inFlight.map(\.offsetKey))
             let batch = outcomes.filter { live.contains(OffsetKey($0.position)) }
-            if batch.isEmpty { pending = carryOver; carryOver.removeAll(); return }
+            if batch.isEmpty { inFlight.removeAll(); return }
             do {
                 let publishStarted = Date()
                 for item in batch {
@@ -197,8 +233,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 try? consumer.commit(next)
                 committed.merge(next) { $1 }
                 refreshLag(consumer, force: true)
-                pending = carryOver
-                carryOver.removeAll()
+                inFlight.removeAll()
                 onBatchCommitted?(CommittedBatch(events: batch.count, commitSeconds: commitSeconds, committedAt: committedAt))
                 return
             } catch let error where Self.isTransient(error) {
@@ -216,9 +251,11 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 let deadline = stopSignal?.requestTime?.addingTimeInterval(settings.shutdownDeadlineSeconds)
                 if let deadline, Date().addingTimeInterval(Double(wait) / 1000) > deadline {
                     logger.error("shutdown deadline passed; abandoning the batch uncommitted (it will be replayed)",
-                                 metadata: ["events": "\(pending.count)"])
+                                 metadata: ["events": "\(inFlight.count)"])
+                    prefetch?.discard()
+                    prefetch = nil
+                    inFlight.removeAll()
                     pending.removeAll()
-                    carryOver.removeAll()
                     return
                 }
                 try idle(milliseconds: wait)
@@ -233,12 +270,38 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         let until = Date().addingTimeInterval(Double(milliseconds) / 1000)
         while Date() < until {
             if let message = try consumer.poll(timeoutMilliseconds: min(100, max(1, Int(until.timeIntervalSinceNow * 1000)))) {
-                // Fetched before the pause took effect: keep it for the next batch rather than lose it.
-                if assigned.contains(message.topicPartition) && !pending.contains(where: { $0.offsetKey == message.offsetKey }) {
-                    carryOver.append(message)
-                }
+                // Fetched before the pause took effect: keep it for a later batch rather than lose it.
+                let key = message.offsetKey
+                let held = inFlight.contains { $0.offsetKey == key } || pending.contains { $0.offsetKey == key }
+                    || (prefetch?.messages.contains { $0.offsetKey == key } ?? false)
+                if assigned.contains(message.topicPartition) && !held { pending.append(message) }
             }
         }
+    }
+
+    /// Adds a polled message to the batch being gathered unless its partition is no longer ours.
+    @discardableResult
+    private func accept(_ message: KafkaMessage) -> Bool {
+        guard assigned.contains(message.topicPartition) else { return false }
+        pending.append(message)
+        statistics.eventsConsumed += 1
+        metrics.eventsConsumed.increment()
+        return true
+    }
+
+    /// Takes what the consumer has already fetched, without waiting, and when that fills a batch starts
+    /// processing it while the current batch commits. A partial batch stays in `pending` to be
+    /// gathered as usual. Rebalance callbacks may run in these polls, as in any other.
+    private func prefetchNextBatch(_ consumer: KafkaConsumer) throws {
+        guard prefetch == nil, !(stopSignal?.isRequested ?? false) else { return }
+        let pollStarted = Date()
+        while pending.count < settings.batchSize, let message = try consumer.poll(timeoutMilliseconds: 0) {
+            accept(message)
+        }
+        statistics.pollSeconds += Date().timeIntervalSince(pollStarted)
+        guard pending.count >= settings.batchSize else { return }
+        prefetch = BatchPrefetch(messages: pending, processor: processor)
+        pending.removeAll()
     }
 
     private func record(_ summary: CommitSummary, batch: [ProcessedMessage], started: Date) {
@@ -331,11 +394,14 @@ public final class StudyConsumerService: KafkaRebalanceListener {
             committed[part] = nil
             metrics.clearLag(topic: part.topic, partition: part.partition)
         }
-        let before = pending.count
-        pending.removeAll { revoked.contains($0.topicPartition) }
-        carryOver.removeAll { revoked.contains($0.topicPartition) }
+        let isRevoked = { (message: KafkaMessage) in revoked.contains(message.topicPartition) }
+        let before = inFlight.count + pending.count + (prefetch?.messages.count ?? 0)
+        inFlight.removeAll(where: isRevoked)
+        prefetch?.drop(where: isRevoked)
+        pending.removeAll(where: isRevoked)
+        let after = inFlight.count + pending.count + (prefetch?.messages.count ?? 0)
         logger.info("partitions revoked", metadata: ["partitions": "\(partitions.map(\.description).sorted())",
-                                                     "dropped_uncommitted": "\(before - pending.count)"])
+                                                     "dropped_uncommitted": "\(before - after)"])
     }
 
     /// librdkafka's RD_KAFKA_OFFSET_BEGINNING.

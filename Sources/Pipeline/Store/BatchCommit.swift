@@ -262,8 +262,8 @@ struct BatchCommit {
         let timestamp = DiagnosticReportResource.timestampFormatter()
         let issued = timestamp.string(from: Date())
         let resources = jobs.map { job in
-            CanonicalJSON.text(DiagnosticReportResource.make(event: job.event, jobID: job.jobID, modelID: modelID, results: job.results,
-                                                                 issued: issued, timestamp: timestamp))
+            DiagnosticReportResource.json(event: job.event, jobID: job.jobID, modelID: modelID, results: job.results,
+                                          issued: issued, timestamp: timestamp)
         }
         try db.execute("""
             INSERT INTO diagnostic_reports (job_id, study_instance_uid, model_id, resource)
