@@ -18,7 +18,7 @@ import sys
 
 OURS = re.compile(r"^(vision \S+|prefill batch \d+|decode batch \d+)\s+([0-9.]+) s\b")
 THEIRS = re.compile(r"^(vision \S+|prefill batch \d+|decode batch \d+): ([0-9.]+) s")
-KERNEL = re.compile(r"^OpenBLAS kernel (\S+)")
+KERNEL = re.compile(r"^OpenBLAS kernel ([^\s,]+)")
 
 
 def run(command):

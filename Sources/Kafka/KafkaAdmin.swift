@@ -1,7 +1,7 @@
 import CRdKafka
 import Logging
 
-/// Topic administration for deployment and tests: create topics, read partition counts.
+/// Topic administration for deployment, benchmarks and tests: create and delete topics, read partition counts.
 public final class KafkaAdmin {
     private let handle: OpaquePointer
     private let callbacks: ClientCallbacks
@@ -31,7 +31,45 @@ public final class KafkaAdmin {
             throw KafkaError.wrapper("invalid_argument", "\(operation): \(String(cString: errorText))")
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
-        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)!
+        try run(RD_KAFKA_ADMIN_OP_CREATETOPICS, operation, timeoutMilliseconds: timeoutMilliseconds,
+                tolerating: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+                submit: { options, queue in
+                    var topics: [OpaquePointer?] = [newTopic]
+                    rd_kafka_CreateTopics(handle, &topics, 1, options, queue)
+                },
+                topicResults: { event, count in
+                    rd_kafka_event_CreateTopics_result(event).flatMap { rd_kafka_CreateTopics_result_topics($0, &count) }
+                })
+        logger.info("Kafka topic ensured", metadata: ["kafka.topic": "\(name)", "kafka.partitions": "\(partitions)"])
+    }
+
+    /// Deletes the topics and waits for the controller to confirm; a topic that does not exist is success.
+    public func deleteTopics(_ names: [String], timeoutMilliseconds: Int = 10_000) throws {
+        guard !names.isEmpty else { return }
+        let operation = "deleting topic(s) \(names.map { "'\($0)'" }.joined(separator: ", "))"
+        let requests = names.map { rd_kafka_DeleteTopic_new($0) }
+        defer { requests.forEach { rd_kafka_DeleteTopic_destroy($0) } }
+        try run(RD_KAFKA_ADMIN_OP_DELETETOPICS, operation, timeoutMilliseconds: timeoutMilliseconds,
+                tolerating: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                submit: { options, queue in
+                    var topics: [OpaquePointer?] = requests
+                    rd_kafka_DeleteTopics(handle, &topics, topics.count, options, queue)
+                },
+                topicResults: { event, count in
+                    rd_kafka_event_DeleteTopics_result(event).flatMap { rd_kafka_DeleteTopics_result_topics($0, &count) }
+                })
+        logger.info("Kafka topics deleted", metadata: ["kafka.topics": "\(names)"])
+    }
+
+    /// One admin request: submits it on a private queue, waits for its result event, and throws the
+    /// request's error or the first per-topic error other than `tolerated`.
+    private func run(
+        _ kind: rd_kafka_admin_op_t, _ operation: String, timeoutMilliseconds: Int, tolerating tolerated: rd_kafka_resp_err_t,
+        submit: (OpaquePointer, OpaquePointer) -> Void,
+        topicResults: (OpaquePointer, inout Int) -> UnsafeMutablePointer<OpaquePointer?>?
+    ) throws {
+        var errorText = [CChar](repeating: 0, count: 512)
+        let options = rd_kafka_AdminOptions_new(handle, kind)!
         defer { rd_kafka_AdminOptions_destroy(options) }
         let timeout = Int32(clamping: timeoutMilliseconds)
         _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout, &errorText, errorText.count)
@@ -39,8 +77,7 @@ public final class KafkaAdmin {
 
         let queue = rd_kafka_queue_new(handle)!
         defer { rd_kafka_queue_destroy(queue) }
-        var topics: [OpaquePointer?] = [newTopic]
-        rd_kafka_CreateTopics(handle, &topics, 1, options, queue)
+        submit(options, queue)
         // The request itself times out after `timeout`; the extra second lets its result arrive.
         guard let event = rd_kafka_queue_poll(queue, timeout + 1_000) else {
             throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: operation)
@@ -51,14 +88,12 @@ public final class KafkaAdmin {
             throw KafkaError(code, context: operation, detail: rd_kafka_event_error_string(event).map { String(cString: $0) })
         }
         var count = 0
-        guard let result = rd_kafka_event_CreateTopics_result(event),
-              let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+        guard let results = topicResults(event, &count) else { return }
         for topicResult in UnsafeBufferPointer(start: results, count: count) {
             let topicCode = rd_kafka_topic_result_error(topicResult)
-            guard topicCode != RD_KAFKA_RESP_ERR_NO_ERROR, topicCode != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else { continue }
+            guard topicCode != RD_KAFKA_RESP_ERR_NO_ERROR, topicCode != tolerated else { continue }
             throw KafkaError(topicCode, context: operation, detail: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
         }
-        logger.info("Kafka topic ensured", metadata: ["kafka.topic": "\(name)", "kafka.partitions": "\(partitions)"])
     }
 
     /// The topic's partition count, or nil when the topic does not exist.

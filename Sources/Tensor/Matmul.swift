@@ -51,24 +51,16 @@ public enum Matmul {
     /// `weight` laid out [outFeatures, inFeatures]. With `accumulate` the product is added to `y`, which
     /// folds a residual connection into the BLAS call (beta = 1) instead of a separate pass.
     ///
-    /// A single row goes through sgemv, OpenBLAS's bandwidth-bound kernel, split over the cores by features.
-    /// Up to `SkinnyLinear.maximumRows` rows (decode steps of a batch) go through `SkinnyLinear`, which
-    /// streams the weight once instead of letting sgemm pack all of it on every call. Larger products use
-    /// sgemm's packed kernel.
+    /// Up to `SkinnyLinear.maximumRows` rows (decode steps) go through `SkinnyLinear`, which streams the
+    /// weight once instead of letting sgemm pack all of it on every call; at one row it also streams faster
+    /// than OpenBLAS's sgemv, and every row's sums come out the same whatever the batch around it. Larger
+    /// products use sgemm's packed kernel.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, outFeatures: Int, bias: UnsafePointer<Float>? = nil,
         accumulate: Bool = false, into y: UnsafeMutablePointer<Float>
     ) {
-        if rows == 1 {
-            _ = singleThreadedBLAS
-            let minimumChunk = max(chunkAlignment, SkinnyLinear.minimumWeightsPerThread / max(inFeatures, 1))
-            Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { features in
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(features.count), blasint(inFeatures), 1,
-                            weight + features.lowerBound * inFeatures, blasint(inFeatures), x, 1,
-                            accumulate ? 1 : 0, y + features.lowerBound, 1)
-            }
-        } else if rows <= SkinnyLinear.maximumRows {
+        if rows <= SkinnyLinear.maximumRows {
             SkinnyLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, outFeatures: outFeatures,
                                accumulate: accumulate, into: y)
         } else {

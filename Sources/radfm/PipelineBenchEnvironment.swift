@@ -16,6 +16,7 @@ final class PipelineBenchEnvironment {
     let storageRoot: URL
     private(set) var studies: [SampleStudy] = []
     private let adminURL: String
+    private let brokers: String
     private let logger: Logger
 
     /// `adminURL` names a role allowed to CREATE DATABASE; the benchmark database is made beside the
@@ -23,6 +24,7 @@ final class PipelineBenchEnvironment {
     init(adminURL: String, brokers: String, partitions: Int, logger: Logger) throws {
         let suffix = String(UInt64.random(in: .min ... .max), radix: 16)
         self.adminURL = adminURL
+        self.brokers = brokers
         self.logger = logger
         databaseName = "radfm_bench_" + suffix
         topic = "radfm.bench.\(suffix).v1"
@@ -74,8 +76,8 @@ final class PipelineBenchEnvironment {
         try producer.flush(timeoutMilliseconds: 120_000)
     }
 
-    /// Drops the database and the sample files; the topics stay (the admin client cannot delete
-    /// topics), named so that they are recognisable.
+    /// Drops the database, the topics and the sample files, so that repeated runs leave nothing behind
+    /// (a broker that keeps every old benchmark topic spends more on each later run).
     func remove() {
         try? FileManager.default.removeItem(at: storageRoot)
         do {
@@ -84,6 +86,12 @@ final class PipelineBenchEnvironment {
             try admin.execute("DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
         } catch {
             logger.warning("could not drop the benchmark database", metadata: ["database": "\(databaseName)", "error": "\(error)"])
+        }
+        do {
+            try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers), logger: logger)
+                .deleteTopics([topic, topic + ".dlq"])
+        } catch {
+            logger.warning("could not delete the benchmark topics", metadata: ["kafka.topic": "\(topic)", "error": "\(error)"])
         }
     }
 

@@ -37,6 +37,17 @@ final class KafkaBrokerIntegrationTests: XCTestCase {
         XCTAssertNoThrow(try admin.createTopic(topic, partitions: 6))
     }
 
+    func testDeletedTopicsAreGoneAndDeletingAMissingTopicIsNoError() throws {
+        let admin = try makeAdmin()
+        let (kept, deleted, missing) = (KafkaTestNames.uniqueTopic("kept"), KafkaTestNames.uniqueTopic("deleted"),
+                                        KafkaTestNames.uniqueTopic("never"))
+        try admin.createTopic(kept, partitions: 1)
+        try admin.createTopic(deleted, partitions: 2)
+        try admin.deleteTopics([deleted, missing])
+        XCTAssertNil(try admin.partitionCount(topic: deleted))
+        XCTAssertEqual(try admin.partitionCount(topic: kept), 1)
+    }
+
     func testAskingForAMissingTopicDoesNotCreateIt() throws {
         let admin = try makeAdmin()
         let topic = KafkaTestNames.uniqueTopic("absent")
