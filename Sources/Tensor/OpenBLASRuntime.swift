@@ -16,8 +16,6 @@ public enum OpenBLASRuntime {
         return String(cString: name)
     }
 
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
-
     /// Call first thing in `main`. When `OPENBLAS_CORETYPE` is unset and the loaded kernel is slower than
     /// what the CPU supports, sets it and re-executes the process with the same arguments (this call then
     /// does not return). Returns a line to log, or nil when nothing was changed. A value already present

@@ -73,7 +73,7 @@ struct PipelineBenchCommand: ParsableCommand {
         let environment = try PipelineBenchEnvironment(adminURL: adminURL, brokers: brokers, partitions: settings.topicPartitions, logger: logger)
         defer { environment.remove() }
         try environment.makeStudies(count: events)
-        try environment.publishEvents(brokers: brokers, tasks: settings.defaultTasks)
+        try environment.publishEvents(tasks: settings.defaultTasks)
         settings.databaseURL = environment.databaseURL
         settings.topic = environment.topic
         settings.deadLetterTopicOverride = ""

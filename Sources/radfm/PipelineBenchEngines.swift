@@ -22,7 +22,6 @@ final class TimedEngine: InferenceEngine {
     private(set) var engineSeconds = 0.0
     /// The part the engine itself reports as generation (the outputs' milliseconds add up to it).
     private(set) var generationSeconds = 0.0
-    private(set) var calls = 0
 
     init(_ inner: InferenceEngine) { self.inner = inner }
 
@@ -34,7 +33,6 @@ final class TimedEngine: InferenceEngine {
         let started = Date()
         defer { engineSeconds += Date().timeIntervalSince(started) }
         let results = try inner.run(requests)
-        calls += 1
         for case .success(let output) in results { generationSeconds += output.milliseconds / 1000 }
         return results
     }

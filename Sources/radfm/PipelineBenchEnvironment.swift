@@ -66,7 +66,7 @@ final class PipelineBenchEnvironment {
     }
 
     /// Publishes one event per study and waits until the broker has them all.
-    func publishEvents(brokers: String, tasks: [StudyTask]) throws {
+    func publishEvents(tasks: [StudyTask]) throws {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: brokers), logger: logger)
         defer { producer.close() }
         for study in studies {

@@ -55,7 +55,7 @@ struct PipelineBenchReport {
         let out = { (line: String) in Swift.print(line) }
         out("radfm bench pipeline: engine \(kind.rawValue) (\(engine)), \(events) events, batch size \(settings.batchSize), "
             + "decode concurrency \(settings.decodeConcurrency), tasks \(settings.defaultTasks.map(\.rawValue).joined(separator: "+"))")
-        out("OpenBLAS kernel \(OpenBLASRuntime.coreName), \(OpenBLASRuntime.threadCount) threads, \(Parallel.coreCount) cores")
+        out("OpenBLAS kernel \(OpenBLASRuntime.coreName), products split over \(Parallel.coreCount) cores")
         out("written: \(jobs) jobs, \(final.resultsWritten) results, \(deadLetters) dead letters; audit chain "
             + (auditIntact ? "verified (\(auditRows) rows)" : "BROKEN"))
         guard let first = recorder.batches.first, let last = recorder.batches.last, let start = recorder.atFirstCommit else {

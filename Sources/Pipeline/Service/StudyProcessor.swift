@@ -45,7 +45,6 @@ public struct StudyProcessor {
         var requests: [InferenceRequest] = []
         var owners: [Int] = []          // message index of each request
         let receivedAt = Date()
-        let loadStarted = Date()
 
         var events: [(index: Int, event: StudyEvent)] = []
         for (index, message) in messages.enumerated() {
@@ -81,7 +80,7 @@ public struct StudyProcessor {
             outcomes[index] = .completed(event: event, receivedAt: receivedAt, results: [])
         }
         let inferenceStarted = Date()
-        timing.loadSeconds += inferenceStarted.timeIntervalSince(loadStarted)
+        timing.loadSeconds += inferenceStarted.timeIntervalSince(receivedAt)
         defer { timing.inferenceSeconds += Date().timeIntervalSince(inferenceStarted) }
 
         let answers = requests.isEmpty ? [] : try engine.run(requests)

@@ -40,7 +40,8 @@ struct BatchCommit {
         for (index, item) in completed.enumerated() {
             if let jobID = jobIDs[item.event.eventID], claimed.insert(item.event.eventID).inserted { jobs.append((index, jobID)) }
         }
-        let resultIDs = try insertResults(jobs.map { (completed[$0.index].event, $0.jobID, completed[$0.index].results) })
+        let jobRows = jobs.map { (event: completed[$0.index].event, jobID: $0.jobID, results: completed[$0.index].results) }
+        let resultIDs = try insertResults(jobRows)
         var newResults: [(resultID: Int64, study: String, result: TaskResult)] = []
         for (job, ids) in zip(jobs, resultIDs) {
             let item = completed[job.index]
@@ -49,7 +50,7 @@ struct BatchCommit {
             }
         }
         try insertFindings(newResults)
-        try insertReports(jobs.map { (completed[$0.index].event, $0.jobID, completed[$0.index].results) })
+        try insertReports(jobRows)
 
         // Audit rows in batch order, one per message that changed anything or was delivered again.
         var audit: [AuditEntry] = []

@@ -15,26 +15,30 @@ public enum CrossEntropyOp {
         var losses = [Double](repeating: 0, count: rows)
         losses.withUnsafeMutableBufferPointer { losses in
             let lossesBase = losses.baseAddress!
-            Parallel.forEach(rows) { row in
-                let input = logits + row * vocabulary
-                let target = targets[row]
-                guard target != ignoreIndex else {
-                    dLogits.map { ($0 + row * vocabulary).update(repeating: 0, count: vocabulary) }
-                    return
+            Parallel.forEachChunk(rows) { range in
+                // Without gradient rows to compute into (evaluation), one scratch row per chunk, not per label.
+                let scratch = dLogits == nil ? UnsafeMutablePointer<Float>.allocate(capacity: vocabulary) : nil
+                defer { scratch?.deallocate() }
+                for row in range {
+                    let input = logits + row * vocabulary
+                    let target = targets[row]
+                    guard target != ignoreIndex else {
+                        dLogits.map { ($0 + row * vocabulary).update(repeating: 0, count: vocabulary) }
+                        continue
+                    }
+                    precondition(target >= 0 && Int(target) < vocabulary, "label \(target) outside the vocabulary")
+                    // One vectorised softmax pass over the row (32,000 exponentials per label in RadFM), into the
+                    // gradient row when there is one.
+                    let probabilities = dLogits.map { $0 + row * vocabulary } ?? scratch!
+                    probabilities.update(from: input, count: vocabulary)
+                    Softmax.row(probabilities, length: vocabulary, rowLength: vocabulary)
+                    let probability = probabilities[Int(target)]
+                    lossesBase[row] = probability >= .leastNormalMagnitude
+                        ? -log(Double(probability)) : logSumExpLoss(input, vocabulary: vocabulary, target: Int(target))
+                    guard dLogits != nil else { continue }
+                    for j in 0..<vocabulary { probabilities[j] *= scale }
+                    probabilities[Int(target)] -= scale
                 }
-                precondition(target >= 0 && Int(target) < vocabulary, "label \(target) outside the vocabulary")
-                // One vectorised softmax pass over the row (32,000 exponentials per label in RadFM), into the
-                // gradient row when there is one.
-                let probabilities = dLogits.map { $0 + row * vocabulary } ?? .allocate(capacity: vocabulary)
-                defer { if dLogits == nil { probabilities.deallocate() } }
-                probabilities.update(from: input, count: vocabulary)
-                Softmax.row(probabilities, length: vocabulary, rowLength: vocabulary)
-                let probability = probabilities[Int(target)]
-                lossesBase[row] = probability >= .leastNormalMagnitude
-                    ? -log(Double(probability)) : logSumExpLoss(input, vocabulary: vocabulary, target: Int(target))
-                guard dLogits != nil else { return }
-                for j in 0..<vocabulary { probabilities[j] *= scale }
-                probabilities[Int(target)] -= scale
             }
         }
         return losses.reduce(0, +)

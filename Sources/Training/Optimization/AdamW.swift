@@ -29,13 +29,12 @@ public struct AdamW: Codable, Equatable, Sendable {
         let correctionRoot2 = Float((1 - pow(Double(beta2), t)).squareRoot())
         let stepSize = Float(Double(rate) / correction1)
         let decay = Float(1 - Double(rate) * Double(weightDecay))
-        let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon)
+        let constants = Constants(beta1: beta1, beta2: beta2, epsilon: epsilon, decay: decay, stepSize: stepSize,
+                                  correctionRoot2: correctionRoot2)
         for parameter in parameters.trainable {
             guard let gradient = parameter.gradient?.baseAddress, let m = parameter.firstMoment?.baseAddress,
                   let v = parameter.secondMoment?.baseAddress, let p = parameter.values.baseAddress
             else { continue }
-            let constants = Constants(beta1: beta1, beta2: beta2, epsilon: epsilon, decay: decay, stepSize: stepSize,
-                                      correctionRoot2: correctionRoot2)
             Parallel.forEachChunk(parameter.count, minimumChunk: 1 << 16) { range in
                 // Eight lanes at a time: four buffers the compiler cannot prove apart would otherwise keep
                 // this loop scalar, and it streams every trainable weight once per step.

@@ -19,22 +19,16 @@ final class PreprocessedImageCache: @unchecked Sendable {
     }
 
     func tensors(for urls: [URL], load: () throws -> [Tensor]) throws -> [Tensor] {
-        if let cached = lock.withLock({ entries[urls] }) { return cached.map(Self.copy) }
+        if let cached = lock.withLock({ entries[urls] }) { return cached.map { $0.copy() } }
         let loaded = try load()
         let size = loaded.reduce(0) { $0 + $1.count * MemoryLayout<Float>.stride }
         lock.withLock {
             // Past the budget new lists are simply not kept: what is cached stays valid, nothing is evicted.
             if entries[urls] == nil, bytes + size <= byteBudget {
-                entries[urls] = loaded.map(Self.copy)
+                entries[urls] = loaded.map { $0.copy() }
                 bytes += size
             }
         }
         return loaded
-    }
-
-    private static func copy(_ tensor: Tensor) -> Tensor {
-        let copy = Tensor(zeros: tensor.shape)
-        copy.data.update(from: tensor.data, count: tensor.count)
-        return copy
     }
 }
