@@ -38,6 +38,29 @@ final class AttentionGradientTests: XCTestCase {
         return loss
     }
 
+    /// Forward and backward of self-attention over one packed [tokens, q|k|v] buffer: the output and the
+    /// gradient with respect to the packed buffer for output gradient `dOutput`.
+    static func packedSelfAttention(
+        _ layout: AttentionOp.Layout, packed: [Double], inner: Int, dOutput: [Double], dropout: DropoutMask? = nil
+    ) -> (output: [Float], gradient: [Float]) {
+        let input = G.floats(packed)
+        var output = [Float](repeating: 0, count: layout.queryCount * inner)
+        var probabilities = [Float](repeating: 0, count: layout.probabilityCount)
+        var gradient = [Float](repeating: 0, count: packed.count)
+        input.withUnsafeBufferPointer { p in
+            let base = p.baseAddress!
+            AttentionOp.forward(layout, query: base, key: base + inner, value: base + 2 * inner, output: &output,
+                                probabilities: &probabilities, dropout: dropout)
+            gradient.withUnsafeMutableBufferPointer { g in
+                let d = g.baseAddress!
+                AttentionOp.backward(layout, dOutput: G.floats(dOutput), query: base, key: base + inner,
+                                     value: base + 2 * inner, probabilities: probabilities, dropout: dropout,
+                                     dQuery: d, dKey: d + inner, dValue: d + 2 * inner)
+            }
+        }
+        return (output, gradient)
+    }
+
     func testCausalSelfAttentionOverPackedQKVMatchesFiniteDifferences() {
         var rng = SeededGenerator(seed: 11)
         let (tokens, heads, headDim) = (5, 2, 4)
@@ -52,21 +75,7 @@ final class AttentionGradientTests: XCTestCase {
         let layout = AttentionOp.Layout(queryCount: tokens, keyCount: tokens, heads: heads, headDim: headDim,
                                         causal: true, queryStride: 3 * inner, keyStride: 3 * inner,
                                         valueStride: 3 * inner, outputStride: inner)
-        let input = G.floats(packed)
-        var output = [Float](repeating: 0, count: tokens * inner)
-        var probabilities = [Float](repeating: 0, count: layout.probabilityCount)
-        var gradient = [Float](repeating: 0, count: packed.count)
-        input.withUnsafeBufferPointer { p in
-            let base = p.baseAddress!
-            AttentionOp.forward(layout, query: base, key: base + inner, value: base + 2 * inner, output: &output,
-                                probabilities: &probabilities)
-            gradient.withUnsafeMutableBufferPointer { g in
-                let d = g.baseAddress!
-                AttentionOp.backward(layout, dOutput: G.floats(r), query: base, key: base + inner,
-                                     value: base + 2 * inner, probabilities: probabilities,
-                                     dQuery: d, dKey: d + inner, dValue: d + 2 * inner)
-            }
-        }
+        let (output, gradient) = Self.packedSelfAttention(layout, packed: packed, inner: inner, dOutput: r)
         XCTAssertEqual(Double(zip(output, G.floats(r)).map { $0 * $1 }.reduce(0, +)), reference([packed]), accuracy: 1e-4)
         G.assertClose(gradient, G.numeric(reference, at: [packed], input: 0), "d[q|k|v]")
     }
@@ -125,21 +134,7 @@ final class AttentionGradientTests: XCTestCase {
                                valueOffset: 2 * inner, kvStride: 3 * inner, queryCount: tokens, keyCount: tokens,
                                heads: heads, headDim: headDim, causal: false, r: r, dropout: multipliers.map(Double.init))
         }
-        let input = G.floats(packed)
-        var output = [Float](repeating: 0, count: tokens * inner)
-        var probabilities = [Float](repeating: 0, count: layout.probabilityCount)
-        var gradient = [Float](repeating: 0, count: packed.count)
-        input.withUnsafeBufferPointer { p in
-            let base = p.baseAddress!
-            AttentionOp.forward(layout, query: base, key: base + inner, value: base + 2 * inner, output: &output,
-                                probabilities: &probabilities, dropout: mask)
-            gradient.withUnsafeMutableBufferPointer { g in
-                let d = g.baseAddress!
-                AttentionOp.backward(layout, dOutput: G.floats(r), query: base, key: base + inner,
-                                     value: base + 2 * inner, probabilities: probabilities, dropout: mask,
-                                     dQuery: d, dKey: d + inner, dValue: d + 2 * inner)
-            }
-        }
+        let (output, gradient) = Self.packedSelfAttention(layout, packed: packed, inner: inner, dOutput: r, dropout: mask)
         XCTAssertEqual(Double(zip(output, G.floats(r)).map { $0 * $1 }.reduce(0, +)), reference([packed]), accuracy: 1e-4)
         G.assertClose(gradient, G.numeric(reference, at: [packed], input: 0), "d[q|k|v] with dropout")
     }
