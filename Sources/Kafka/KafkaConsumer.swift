@@ -14,6 +14,8 @@ public final class KafkaConsumer {
     private let groupID: String
     private let clock = ContinuousClock()
     private var isClosed = false
+    /// Held from subscription to close; see `init`.
+    private var topicHandles: [OpaquePointer] = []
 
     static let defaultSettings = [
         "enable.auto.commit": "false",
@@ -61,6 +63,12 @@ public final class KafkaConsumer {
             rd_kafka_destroy(handle)
             throw KafkaError(code, context: "\(client) subscribing to \(topics)")
         }
+        // librdkafka creates its local topic object only when a partition is first assigned. A partition
+        // starting at a logical offset (BEGINNING: never committed in PostgreSQL) whose leader is not
+        // known yet at that moment re-queries the offset only after a 500 ms timer: half a second
+        // without messages after most first assignments. Creating the topic objects now lets their
+        // metadata, leaders included, arrive while the group join is still under way.
+        topicHandles = topics.compactMap { rd_kafka_topic_new(handle, $0, nil) }
         logger.info("Kafka consumer subscribed", metadata: ["kafka.topics": "\(topics.joined(separator: ","))"])
     }
 
@@ -200,6 +208,8 @@ public final class KafkaConsumer {
         if let failure = session.takePendingError() {
             logger.warning("Kafka consumer close: \(failure)")
         }
+        topicHandles.forEach { rd_kafka_topic_destroy($0) }
+        topicHandles = []
         rd_kafka_destroy(handle)
         session.releaseListener()
         logger.info("Kafka consumer closed")

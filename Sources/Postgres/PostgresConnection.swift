@@ -51,7 +51,7 @@ public final class PostgresConnection {
     public func query(_ sql: String, _ params: [PostgresEncodable?] = []) throws -> PostgresRows {
         let handle = try openHandle(running: sql)
         let texts = params.map { $0?.postgresText }
-        if let position = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+        if let position = texts.firstIndex(where: { $0.map(Self.containsNUL) == true }) {
             throw PostgresError(
                 sqlState: nil,
                 message: "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold"
@@ -215,6 +215,11 @@ public final class PostgresConnection {
 
     /// Lays `strings` out NUL-terminated in one buffer and passes pointers into it; nil stays nil
     /// (a NULL parameter, or the end of a libpq key list).
+    private static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.isEmpty ? false : memchr($0.baseAddress!, 0, $0.count) != nil }
+    }
+
     private static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
         var buffer = [CChar]()
         buffer.reserveCapacity(strings.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 1 })
@@ -226,7 +231,11 @@ public final class PostgresConnection {
                 continue
             }
             offsets.append(buffer.count)
-            buffer.append(contentsOf: string.utf8.lazy.map { CChar(bitPattern: $0) })
+            // Batch statements bind megabytes of text per call: copy each string's bytes in one go.
+            var utf8 = string
+            utf8.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { buffer.append(contentsOf: $0) }
+            }
             buffer.append(0)
         }
         return buffer.withUnsafeBufferPointer { base in

@@ -6,7 +6,7 @@ import TestSupport
 import XCTest
 
 /// The schema of Migrations/ on a real server: migrate is idempotent, the audit log is append-only
-/// and chained, results are unique per (study, task, model, prompt hash).
+/// and chained, results are unique per (study, task, model, prompt hash) and agree with their job.
 final class SchemaTests: XCTestCase {
     private var db: PostgresConnection!
     private var drop: (() -> Void)!
@@ -52,6 +52,39 @@ final class SchemaTests: XCTestCase {
         let report = try AuditLog.verify(db)
         XCTAssertEqual(report.firstBrokenSeq, 3)
         XCTAssertEqual(report.rowsChecked, 2)
+    }
+
+    func testResultsAndReportsMustCopyTheirJobsStudyAndModel() throws {
+        _ = try Migrator(directory: migrations, logger: Logger(label: "test")).migrate(db)
+        try db.execute("INSERT INTO models (model_id) VALUES ('m1'), ('m2')")
+        try db.execute("""
+            INSERT INTO studies (study_instance_uid, storage_root, series_count, instance_count, first_event_id)
+            VALUES ('1.2.1', 'root', 1, 1, 'e1'), ('1.2.2', 'root', 1, 1, 'e2')
+            """)
+        let job = try db.query("""
+            INSERT INTO jobs (event_id, study_instance_uid, topic, kafka_partition, kafka_offset, tasks, model_id, status, received_at)
+            VALUES ('e1', '1.2.1', 't', 0, 0, '{report}', 'm1', 'completed', now()) RETURNING job_id
+            """)[0].decode("job_id", as: Int64.self)
+        func insertResult(study: String, model: String) throws {
+            try db.execute("""
+                INSERT INTO results (job_id, study_instance_uid, task, model_id, prompt_hash, prompt, output_text,
+                                     prompt_tokens, generated_tokens, inference_ms)
+                VALUES ($1, $2, 'report', $3, $4, 'p', 'o', 1, 1, 0)
+                """, [job, study, model, "\(study)-\(model)"])
+        }
+        func insertReport(study: String, model: String) throws {
+            try db.execute("""
+                INSERT INTO diagnostic_reports (job_id, study_instance_uid, model_id, resource)
+                VALUES ($1, $2, $3, '{"resourceType": "DiagnosticReport"}')
+                """, [job, study, model])
+        }
+        // Both other studies and models exist: only the composite key to the job can refuse these.
+        for (study, model) in [("1.2.2", "m1"), ("1.2.1", "m2")] {
+            XCTAssertThrowsError(try insertResult(study: study, model: model)) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, "23503") }
+            XCTAssertThrowsError(try insertReport(study: study, model: model)) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, "23503") }
+        }
+        XCTAssertNoThrow(try insertResult(study: "1.2.1", model: "m1"))
+        XCTAssertNoThrow(try insertReport(study: "1.2.1", model: "m1"))
     }
 
     func testQARoleCanReadButNotWrite() throws {

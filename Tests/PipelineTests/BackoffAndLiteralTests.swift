@@ -14,6 +14,8 @@ final class BackoffAndLiteralTests: XCTestCase {
     func testArrayLiteralQuotesEveryElement() {
         XCTAssertEqual(PostgresArrayLiteral.text(["a", "b,c", "d\"e", "f\\g", "{}", "NULL"]),
                        #"{"a","b,c","d\"e","f\\g","{}","NULL"}"#)
+        XCTAssertEqual(PostgresArrayLiteral.text([#""\\"#, "", "ü\"✓\"", #"{"k": "v\"w"}"#]),
+                       #"{"\"\\\\","","ü\"✓\"","{\"k\": \"v\\\"w\"}"}"#)
         XCTAssertEqual(PostgresArrayLiteral.text([]), "{}")
         XCTAssertEqual(PostgresArrayLiteral.integers([Int32(0), 5, -2]), "{0,5,-2}")
     }
