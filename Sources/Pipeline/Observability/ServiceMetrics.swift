@@ -9,6 +9,7 @@ public final class ServiceMetrics: @unchecked Sendable {
     let jobsCompleted: Counter
     let resultsWritten: Counter
     let duplicateDeliveries: Counter
+    let backpressurePauses: Counter
     let batchSize: ValueHistogram
     let inferenceSeconds: ValueHistogram
     let commitSeconds: ValueHistogram
@@ -23,6 +24,8 @@ public final class ServiceMetrics: @unchecked Sendable {
         resultsWritten = registry.makeCounter(name: "radfm_results_written_total", help: "Result rows written.")
         duplicateDeliveries = registry.makeCounter(name: "radfm_duplicate_deliveries_total",
                                                    help: "Events whose id had already been processed.")
+        backpressurePauses = registry.makeCounter(name: "radfm_backpressure_pauses_total",
+                                                  help: "Times fetching was paused because a whole next batch waited for the model.")
         batchSize = registry.makeValueHistogram(name: "radfm_batch_size", buckets: [1, 2, 4, 8, 16, 32, 64, 128],
                                                 help: "Events per committed batch.")
         inferenceSeconds = registry.makeValueHistogram(name: "radfm_inference_seconds",

@@ -1,10 +1,11 @@
 import Foundation
 import Kafka
 
-/// The next batch, already polled, being decoded, loaded and run through the engine on its own thread
-/// while the service commits the batch before it: reading studies then overlaps PostgreSQL's commit
-/// instead of following it. The service keeps at most one, and commits it only after the batch before
-/// it, so offsets still advance in order.
+/// A batch, already polled, being decoded, loaded and run through the engine on its own thread. The
+/// next batch runs while the service commits the batch before it: reading studies then overlaps
+/// PostgreSQL's commit instead of following it. The service keeps at most one ahead, and commits it
+/// only after the batch before it, so offsets still advance in order. Every batch runs here, so the
+/// service's thread keeps serving the consumer while the model works.
 ///
 /// Only processing happens here; the broker, the database and rebalance handling stay on the
 /// service's thread. `messages` shrinks when a rebalance revokes some of its partitions; `wait()`
@@ -36,11 +37,19 @@ final class BatchPrefetch: @unchecked Sendable {
         messages.removeAll(where: revoked)
     }
 
-    /// Blocks until processing finished; the outcomes and where the time went. Call at most once.
-    func wait() throws -> (outcomes: [ProcessedMessage], timing: StudyProcessor.Timing) {
+    /// Blocks until processing finished, calling `meanwhile` every `interval` until then; the outcomes
+    /// and where the time went. Call at most once. If `meanwhile` throws, the worker is still waited
+    /// for before the error goes on: it must not outlive the caller's handling of it.
+    func wait(every interval: DispatchTimeInterval, meanwhile: () throws -> Void) throws
+        -> (outcomes: [ProcessedMessage], timing: StudyProcessor.Timing) {
         precondition(!waited, "a prefetched batch is collected once")
         waited = true
-        finished.wait()
+        do {
+            while finished.wait(timeout: .now() + interval) == .timedOut { try meanwhile() }
+        } catch {
+            finished.wait()
+            throw error
+        }
         return (try outcome!.get(), timing)
     }
 

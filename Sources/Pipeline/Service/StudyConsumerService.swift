@@ -20,6 +20,10 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         public var deadLetters = 0
         public var duplicateDeliveries = 0
         public var transientFaults = 0
+        /// Times the consumer paused its partitions because a whole next batch waited for the model.
+        public var backpressurePauses = 0
+        /// Times partitions were taken from this member: rebalances, a lost membership, and leaving at shutdown.
+        public var revocations = 0
         /// Where the loop's time went, in seconds: waiting in the broker poll, decoding events and
         /// reading studies, the engine, publishing dead letters, and the PostgreSQL commit.
         public var pollSeconds = 0.0
@@ -184,18 +188,16 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         let timing: StudyProcessor.Timing
         if let prefetched = prefetch {
             prefetch = nil
-            (outcomes, timing) = try prefetched.wait()
             inFlight = prefetched.messages
+            (outcomes, timing) = try awaitProcessing(prefetched, consumer: consumer)
             statistics.prefetchedBatches += 1
             statistics.prefetchWaitSeconds += Date().timeIntervalSince(started)
             statistics.prefetchedLoadSeconds += timing.loadSeconds
             statistics.prefetchedInferenceSeconds += timing.inferenceSeconds
         } else {
-            var measured = StudyProcessor.Timing()
             inFlight = pending
             pending.removeAll()
-            outcomes = try processor.process(inFlight, timing: &measured)
-            timing = measured
+            (outcomes, timing) = try awaitProcessing(BatchPrefetch(messages: inFlight, processor: processor), consumer: consumer)
             statistics.loadSeconds += timing.loadSeconds
             statistics.inferenceSeconds += timing.inferenceSeconds
         }
@@ -260,6 +262,33 @@ public final class StudyConsumerService: KafkaRebalanceListener {
                 }
                 try idle(milliseconds: wait)
                 if !store.connection.isConnected { try? store.connection.reconnect() }
+            }
+        }
+    }
+
+    /// Waits for a batch running on its own thread while still polling: a model run of many minutes
+    /// must not look like a dead member to the group (librdkafka's `max.poll.interval.ms`), rebalance
+    /// callbacks still run, and messages keep being gathered for the next batch. Once a whole next batch
+    /// is waiting, the assigned partitions are paused until this one is done: librdkafka then neither
+    /// buffers without bound nor keeps asking the broker for more.
+    private func awaitProcessing(_ batch: BatchPrefetch, consumer: KafkaConsumer) throws
+        -> (outcomes: [ProcessedMessage], timing: StudyProcessor.Timing) {
+        var paused: Set<TopicPartition> = []
+        // Partitions revoked meanwhile need no resume: the consumer forgets the pauses of departed ones.
+        defer { if !paused.isEmpty { try? consumer.resume(Array(paused)) } }
+        return try batch.wait(every: .milliseconds(20)) {
+            if pending.count < settings.batchSize {
+                while pending.count < settings.batchSize, let message = try consumer.poll(timeoutMilliseconds: 0) { accept(message) }
+            } else if let message = try consumer.poll(timeoutMilliseconds: 0) {
+                // Fetched before the pause took effect: kept for the next batch rather than lost.
+                accept(message)
+            }
+            let unpaused = assigned.subtracting(paused)
+            if pending.count >= settings.batchSize, !unpaused.isEmpty {
+                try consumer.pause(Array(unpaused))
+                paused.formUnion(unpaused)
+                statistics.backpressurePauses += 1
+                metrics.backpressurePauses.increment()
             }
         }
     }
@@ -389,6 +418,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
 
     public func partitionsRevoked(_ partitions: [TopicPartition]) {
         let revoked = Set(partitions)
+        statistics.revocations += 1
         assigned.subtract(revoked)
         for part in partitions {
             committed[part] = nil
