@@ -98,12 +98,19 @@ enum PydicomReference {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cached: [PydicomFileReference]?
 
-    /// Computed once per test process; the .npy files live in a temporary folder.
+    nonisolated(unsafe) private static var folder: URL?
+
+    /// Computed once per test process; the .npy files (1.4 GB) live in a temporary folder that is
+    /// removed when the process exits.
     static func all() throws -> [PydicomFileReference] {
         lock.lock()
         defer { lock.unlock() }
         if let cached { return cached }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pydicom-reference-\(getpid())")
+        if Self.folder == nil {
+            Self.folder = folder
+            atexit { if let folder = PydicomReference.folder { try? FileManager.default.removeItem(at: folder) } }
+        }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let data = try PythonReference.run(script, arguments: [folder.path])
         let references = try JSONDecoder().decode([PydicomFileReference].self, from: data)
