@@ -39,13 +39,20 @@ public enum Attention {
     static let gemmThreshold = 64 * 64
 
     public static func multiHead(_ operands: Operands, heads: Int, headDim: Int, causal: Bool) {
-        if operands.queryCount * operands.keyCount >= gemmThreshold {
-            // One score matrix reused by every head: a 4096-token volume's is 64 MB, and a fresh
-            // allocation per head pays its page faults again each time.
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: operands.queryCount * operands.keyCount)
-            defer { scores.deallocate() }
-            for head in 0..<heads {
-                headWithGemm(operands, head: head, headDim: headDim, causal: causal, scores: scores)
+        let scoreCount = operands.queryCount * operands.keyCount
+        if scoreCount >= gemmThreshold {
+            // A head's products too small to split over the cores (a 256-token volume, a 128-token prompt)
+            // would leave the other cores idle, so whole heads run side by side instead.
+            let headsSideBySide = Matmul.runsOnOneThread(m: operands.queryCount, n: operands.keyCount, k: headDim)
+            // One score matrix per thread, reused by each of its heads: a 4096-token volume's is 64 MB,
+            // and a fresh allocation per head pays its page faults again each time.
+            Parallel.forEachChunk(heads, minimumChunk: headsSideBySide ? 1 : heads) { range in
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: scoreCount)
+                defer { scores.deallocate() }
+                for head in range {
+                    headWithGemm(operands, head: head, headDim: headDim, causal: causal, scores: scores,
+                                 splitRows: !headsSideBySide)
+                }
             }
         } else {
             Parallel.forEach(heads) { head in singleHead(operands, head: head, headDim: headDim, causal: causal) }
@@ -99,16 +106,18 @@ public enum Attention {
         }
     }
 
-    /// sgemm for one head: `S = scale * Q K^T`, masked row softmax, `O = S V`. OpenBLAS threads the products.
+    /// sgemm for one head: `S = scale * Q K^T`, masked row softmax, `O = S V`. `Matmul` splits the products
+    /// over the cores when they are large enough; with `splitRows` the softmax rows are split too.
     static func headWithGemm(
-        _ o: Operands, head: Int, headDim: Int, causal: Bool, scores: UnsafeMutablePointer<Float>
+        _ o: Operands, head: Int, headDim: Int, causal: Bool, scores: UnsafeMutablePointer<Float>, splitRows: Bool
     ) {
         let scale = 1 / Float(headDim).squareRoot()
         let offset = head * headDim
         Matmul.gemm(transposeB: true, m: o.queryCount, n: o.keyCount, k: headDim, alpha: scale,
                     a: o.query + offset, lda: o.queryStride, b: o.key + offset, ldb: o.keyStride,
                     c: scores, ldc: o.keyCount)
-        Parallel.forEachChunk(o.queryCount, minimumChunk: max(1, 16_384 / o.keyCount)) { range in
+        let rowsPerChunk = splitRows ? max(1, 16_384 / o.keyCount) : o.queryCount
+        Parallel.forEachChunk(o.queryCount, minimumChunk: rowsPerChunk) { range in
             for i in range {
                 Softmax.row(scores + i * o.keyCount, length: o.visibleKeys(i, causal: causal), rowLength: o.keyCount)
             }

@@ -35,8 +35,7 @@ public enum Matmul {
         }
         // Split the longer side of C, so each chunk still packs a large panel.
         let splitColumns = n >= m
-        let blocks = ((splitColumns ? n : m) + chunkAlignment - 1) / chunkAlignment
-        let minimumBlocks = max(1, minimumParallelWork / max(1, m * n * max(k, 1) / blocks))
+        let (blocks, minimumBlocks) = chunking(m: m, n: n, k: k)
         Parallel.forEachChunk(blocks, minimumChunk: minimumBlocks) { chunk in
             let lower = chunk.lowerBound * chunkAlignment
             if splitColumns {
@@ -45,6 +44,20 @@ public enum Matmul {
                 call(lower..<min(m, chunk.upperBound * chunkAlignment), 0..<n)
             }
         }
+    }
+
+    /// Whether `gemm` of this size runs on the calling thread alone. Callers with many such products
+    /// (attention heads) run them side by side instead, with the same sums as one after another.
+    public static func runsOnOneThread(m: Int, n: Int, k: Int) -> Bool {
+        let (blocks, minimumBlocks) = chunking(m: m, n: n, k: k)
+        return Parallel.chunkCount(blocks, minimumChunk: minimumBlocks) == 1
+    }
+
+    /// Blocks of `chunkAlignment` along the longer side of C, and how many of them make enough work for
+    /// one thread.
+    private static func chunking(m: Int, n: Int, k: Int) -> (blocks: Int, minimumBlocks: Int) {
+        let blocks = (max(m, n) + chunkAlignment - 1) / chunkAlignment
+        return (blocks, max(1, minimumParallelWork / max(1, m * n * max(k, 1) / blocks)))
     }
 
     /// `y[rows, outFeatures] = x[rows, inFeatures] * weight^T (+ bias)`, PyTorch's `nn.Linear`, with

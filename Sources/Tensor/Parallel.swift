@@ -10,7 +10,7 @@ public enum Parallel {
     /// microseconds and small kernels (a decode step's norms) are faster on one thread.
     public static func forEachChunk(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(coreCount, max(1, count / max(minimumChunk, 1)))
+        let chunks = chunkCount(count, minimumChunk: minimumChunk)
         if chunks == 1 {
             body(0..<count)
             return
@@ -22,6 +22,11 @@ public enum Parallel {
             let end = start + base + (chunk < extra ? 1 : 0)
             body(start..<end)
         }
+    }
+
+    /// How many chunks `forEachChunk` splits `count` items into.
+    public static func chunkCount(_ count: Int, minimumChunk: Int = 1) -> Int {
+        min(coreCount, max(1, count / max(minimumChunk, 1)))
     }
 
     /// Runs `body(index)` for every index, spread over the cores.

@@ -52,7 +52,8 @@ final class ModelParityTests: XCTestCase {
         positions.withUnsafeBufferPointer { positions in
             fixture.model.decoder.layers[0](
                 x, layer: 0, segments: [SequenceSegment(start: 0, count: x.rows, cache: cache)],
-                positions: positions.baseAddress!, rotary: fixture.model.decoder.rotary)
+                positions: positions.baseAddress!, rotary: fixture.model.decoder.rotary,
+                workspace: LlamaWorkspace(rows: x.rows, config: TinyModel.config.text))
         }
         XCTAssertLessThan(relativeL2(x.toArray(), fixture.reference.llamaLayer0), Self.tolerance)
     }

@@ -34,22 +34,22 @@ struct LlamaLayer {
     }
 
     /// Updates the hidden states `x` [rows, hidden] in place and writes this layer's keys and values into
-    /// each segment's cache at positions `cache.length...`.
+    /// each segment's cache at positions `cache.length...`. `workspace` holds buffers for `x.rows` rows.
     func callAsFunction(
-        _ x: Tensor, layer: Int, segments: [SequenceSegment], positions: UnsafePointer<Int32>, rotary: RotaryEmbedding
+        _ x: Tensor, layer: Int, segments: [SequenceSegment], positions: UnsafePointer<Int32>, rotary: RotaryEmbedding,
+        workspace: LlamaWorkspace
     ) {
         let (rows, hidden, heads) = (x.rows, config.hiddenSize, config.numAttentionHeads)
         let intermediate = config.intermediateSize
-        let normed = Tensor(zeros: [rows, hidden])
+        let (normed, packed, attended) = (workspace.normed, workspace.packed, workspace.attended)
         Normalization.rmsNorm(x.data, rows: rows, dim: hidden, weight: inputNorm.data,
                               epsilon: config.rmsNormEps, into: normed.data)
-        let packed = Tensor(zeros: [rows, 3 * hidden])
         Matmul.linear(normed.data, rows: rows, inFeatures: hidden, weight: qkv.data, outFeatures: 3 * hidden,
                       into: packed.data)
-        rotary.apply(to: packed.data, rows: rows, rowStride: 3 * hidden, heads: heads, positions: positions)
-        rotary.apply(to: packed.data + hidden, rows: rows, rowStride: 3 * hidden, heads: heads, positions: positions)
+        // q and k heads sit side by side at the start of each packed row: one pass rotates both, computing
+        // each position's angles once.
+        rotary.apply(to: packed.data, rows: rows, rowStride: 3 * hidden, heads: 2 * heads, positions: positions)
 
-        let attended = Tensor(zeros: [rows, hidden])
         var problems: [Attention.Operands] = []
         problems.reserveCapacity(segments.count)
         for segment in segments {
@@ -75,10 +75,9 @@ struct LlamaLayer {
 
         Normalization.rmsNorm(x.data, rows: rows, dim: hidden, weight: postAttentionNorm.data,
                               epsilon: config.rmsNormEps, into: normed.data)
-        let gateAndUp = Tensor(zeros: [rows, 2 * intermediate])
+        let (gateAndUp, activated) = (workspace.gateAndUp, workspace.activated)
         Matmul.linear(normed.data, rows: rows, inFeatures: hidden, weight: gateUp.data,
                       outFeatures: 2 * intermediate, into: gateAndUp.data)
-        let activated = Tensor(zeros: [rows, intermediate])
         Activation.siluGate(gateAndUp.data, rows: rows, width: intermediate, into: activated.data)
         Matmul.linear(activated.data, rows: rows, inFeatures: intermediate, weight: down.data,
                       outFeatures: hidden, accumulate: true, into: x.data)
@@ -115,9 +114,11 @@ struct LlamaDecoder {
         for segment in segments {
             for row in 0..<segment.count { positions[segment.start + row] = Int32(segment.cache.length + row) }
         }
+        let workspace = LlamaWorkspace(rows: hidden.rows, config: config)
         positions.withUnsafeBufferPointer { positions in
             for (index, layer) in layers.enumerated() {
-                layer(hidden, layer: index, segments: segments, positions: positions.baseAddress!, rotary: rotary)
+                layer(hidden, layer: index, segments: segments, positions: positions.baseAddress!, rotary: rotary,
+                      workspace: workspace)
             }
         }
         for segment in segments { segment.cache.length += segment.count }

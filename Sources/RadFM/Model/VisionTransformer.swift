@@ -23,10 +23,12 @@ struct VisionBlock {
         headDim = config.dimHead
     }
 
-    func callAsFunction(_ x: Tensor) {
+    /// Updates the tokens `x` [tokens, dim] in place; `workspace` holds buffers for `x.rows` tokens.
+    func callAsFunction(_ x: Tensor, workspace: VisionWorkspace) {
         let tokens = x.rows, inner = heads * headDim
-        let packed = qkv(attentionNorm(x))
-        let attended = Tensor(zeros: [tokens, inner])
+        let (normed, packed, attended, hidden) = (workspace.normed, workspace.packed, workspace.attended, workspace.hidden)
+        attentionNorm(x.data, rows: tokens, into: normed.data)
+        qkv(normed.data, rows: tokens, into: packed.data)
         Attention.multiHead(
             Attention.Operands(
                 query: packed.data, queryStride: 3 * inner, key: packed.data + inner, keyStride: 3 * inner,
@@ -35,7 +37,8 @@ struct VisionBlock {
             heads: heads, headDim: headDim, causal: false)
         attentionOutput(attended.data, rows: tokens, into: x.data, accumulate: true)
 
-        let hidden = feedForwardIn(feedForwardNorm(x))
+        feedForwardNorm(x.data, rows: tokens, into: normed.data)
+        feedForwardIn(normed.data, rows: tokens, into: hidden.data)
         Activation.gelu(hidden.data, count: hidden.count)
         feedForwardOut(hidden.data, rows: tokens, into: x.data, accumulate: true)
     }
@@ -62,7 +65,8 @@ public struct VisionTransformer {
         let grid = try patchEmbedding.grid(of: image, index: index)
         let x = patchEmbedding(image, grid: grid)
         positionEmbedding.add(to: x, grid: grid)
-        for block in blocks { block(x) }
+        let workspace = VisionWorkspace(tokens: x.rows, config: config)
+        for block in blocks { block(x, workspace: workspace) }
         return x
     }
 }
