@@ -283,17 +283,20 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         return try batch.wait(every: .milliseconds(20)) {
             if pending.count < settings.batchSize {
                 while pending.count < settings.batchSize, let message = try consumer.poll(timeoutMilliseconds: 0) { accept(message) }
-            } else if let message = try consumer.poll(timeoutMilliseconds: 0) {
-                // Fetched before the pause took effect: kept for the next batch rather than lost.
-                accept(message)
+                return
             }
+            // A whole next batch is waiting: polling now would only take more messages. Until the pause,
+            // the group protocol waits (at most `pauseAfterSeconds`, far below max.poll.interval.ms).
+            guard Date().timeIntervalSince(waitStarted) >= Self.pauseAfterSeconds else { return }
             let unpaused = assigned.subtracting(paused)
-            if pending.count >= settings.batchSize, !unpaused.isEmpty, Date().timeIntervalSince(waitStarted) >= Self.pauseAfterSeconds {
+            if !unpaused.isEmpty {
                 try consumer.pause(Array(unpaused))
                 paused.formUnion(unpaused)
                 statistics.backpressurePauses += 1
                 metrics.backpressurePauses.increment()
             }
+            // Fetched before the pause took effect: kept for the next batch rather than lost.
+            if let message = try consumer.poll(timeoutMilliseconds: 0) { accept(message) }
         }
     }
 
