@@ -8,9 +8,10 @@ import Postgres
 ///
 /// The broker and the database are used from the calling thread only: librdkafka delivers rebalance
 /// callbacks inside `poll`, so assignment changes can never interleave with a batch being written.
-/// PostgreSQL holds the offsets (seeked to on assignment); Kafka commits are informational. When a
-/// full next batch is already fetched as a batch goes to commit, it is processed on another thread
-/// meanwhile (`BatchPrefetch`, one batch ahead at most) and committed after it.
+/// PostgreSQL holds the offsets (seeked to on assignment); Kafka commits are informational. Batches are
+/// processed on their own thread (`BackgroundBatch`) while this one keeps polling. When a full next
+/// batch is already fetched as a batch goes to commit, it is processed meanwhile (one batch ahead at
+/// most) and committed after it.
 public final class StudyConsumerService: KafkaRebalanceListener {
     public struct Statistics: Sendable, Equatable {
         public var batches = 0
@@ -63,7 +64,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     /// batch, then the messages gathered for the batch after. Revocation drops the revoked partitions'
     /// share of each.
     private var inFlight: [KafkaMessage] = []
-    private var prefetch: BatchPrefetch?
+    private var prefetch: BackgroundBatch?
     private var pending: [KafkaMessage] = []
     private var stopSignal: StopSignal?
     /// Next offsets committed to PostgreSQL by this process, for the lag gauge.
@@ -197,7 +198,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         } else {
             inFlight = pending
             pending.removeAll()
-            (outcomes, timing) = try awaitProcessing(BatchPrefetch(messages: inFlight, processor: processor), consumer: consumer)
+            (outcomes, timing) = try awaitProcessing(BackgroundBatch(messages: inFlight, processor: processor), consumer: consumer)
             statistics.loadSeconds += timing.loadSeconds
             statistics.inferenceSeconds += timing.inferenceSeconds
         }
@@ -274,7 +275,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
     /// sooner: a pause drops what librdkafka has fetched ahead, and a resume that overtakes a fetch in
     /// flight backs that partition off for `fetch.error.backoff.ms` (500 ms by default), which cost a
     /// fast engine three quarters of its throughput when every batch paused.
-    private func awaitProcessing(_ batch: BatchPrefetch, consumer: KafkaConsumer) throws
+    private func awaitProcessing(_ batch: BackgroundBatch, consumer: KafkaConsumer) throws
         -> (outcomes: [ProcessedMessage], timing: StudyProcessor.Timing) {
         let waitStarted = Date()
         var paused: Set<TopicPartition> = []
@@ -282,7 +283,7 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         defer { if !paused.isEmpty { try? consumer.resume(Array(paused)) } }
         return try batch.wait(every: .milliseconds(20)) {
             if pending.count < settings.batchSize {
-                while pending.count < settings.batchSize, let message = try consumer.poll(timeoutMilliseconds: 0) { accept(message) }
+                try gatherFetched(consumer)
                 return
             }
             // A whole next batch is waiting: polling now would only take more messages. Until the pause,
@@ -325,18 +326,21 @@ public final class StudyConsumerService: KafkaRebalanceListener {
         return true
     }
 
+    /// Adds what the consumer has already fetched, without waiting, to `pending`, up to a whole batch.
+    private func gatherFetched(_ consumer: KafkaConsumer) throws {
+        while pending.count < settings.batchSize, let message = try consumer.poll(timeoutMilliseconds: 0) { accept(message) }
+    }
+
     /// Takes what the consumer has already fetched, without waiting, and when that fills a batch starts
     /// processing it while the current batch commits. A partial batch stays in `pending` to be
     /// gathered as usual. Rebalance callbacks may run in these polls, as in any other.
     private func prefetchNextBatch(_ consumer: KafkaConsumer) throws {
         guard prefetch == nil, !(stopSignal?.isRequested ?? false) else { return }
         let pollStarted = Date()
-        while pending.count < settings.batchSize, let message = try consumer.poll(timeoutMilliseconds: 0) {
-            accept(message)
-        }
+        try gatherFetched(consumer)
         statistics.pollSeconds += Date().timeIntervalSince(pollStarted)
         guard pending.count >= settings.batchSize else { return }
-        prefetch = BatchPrefetch(messages: pending, processor: processor)
+        prefetch = BackgroundBatch(messages: pending, processor: processor)
         pending.removeAll()
     }
 

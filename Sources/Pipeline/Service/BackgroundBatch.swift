@@ -10,7 +10,7 @@ import Kafka
 /// Only processing happens here; the broker, the database and rebalance handling stay on the
 /// service's thread. `messages` shrinks when a rebalance revokes some of its partitions; `wait()`
 /// returns outcomes for every message it started with, and the service keeps only those still listed.
-final class BatchPrefetch: @unchecked Sendable {
+final class BackgroundBatch: @unchecked Sendable {
     private(set) var messages: [KafkaMessage]
     private let finished = DispatchSemaphore(value: 0)
     // Written once by the worker thread before `finished` is signalled, read only after waiting on it.
@@ -28,7 +28,7 @@ final class BatchPrefetch: @unchecked Sendable {
             self.outcome = result
             self.finished.signal()
         }
-        thread.name = "radfm-prefetch"
+        thread.name = "radfm-batch"
         thread.start()
     }
 
@@ -42,7 +42,7 @@ final class BatchPrefetch: @unchecked Sendable {
     /// for before the error goes on: it must not outlive the caller's handling of it.
     func wait(every interval: DispatchTimeInterval, meanwhile: () throws -> Void) throws
         -> (outcomes: [ProcessedMessage], timing: StudyProcessor.Timing) {
-        precondition(!waited, "a prefetched batch is collected once")
+        precondition(!waited, "a batch is collected once")
         waited = true
         do {
             while finished.wait(timeout: .now() + interval) == .timedOut { try meanwhile() }
