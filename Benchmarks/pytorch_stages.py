@@ -19,7 +19,7 @@ Two implementations of the stages, both with `radfm bench`'s sizes and token cou
 Not part of CI: it needs torch (and for `--radfm`, einops, einops-exts and transformers) in a benchmark venv.
 
     python3 Benchmarks/pytorch_stages.py --threads 2 [--radfm CHECKOUT] [--quick] [--repeats 3]
-        [--stages sgemm,vision,llm] [--depths 4 64] [--batches 1 4 16] [--llm-layers 16]
+        [--stages sgemm,vision,llm] [--depths 4 64] [--batches 1 4 16] [--llm-layers 16] [--lockstep]
 
 Prints one line per stage: best-of-N seconds and the figure `radfm bench` prints (tokens/s for the LLM).
 """
@@ -305,6 +305,9 @@ def main():
     parser.add_argument("--depths", type=int, nargs="+", help="volume depths of the vision runs")
     parser.add_argument("--batches", type=int, nargs="+", help="batch sizes of the LLM runs")
     parser.add_argument("--llm-layers", type=int, help="decoder layers of the benchmark LLM")
+    parser.add_argument("--lockstep", action="store_true",
+                        help="print `ready`, then time one stage per stdin line (`vision D`, `prefill B`, "
+                             "`decode B`, `quit`), as `radfm bench --lockstep` does")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -328,36 +331,98 @@ def main():
             a, b = torch.randn(n, n), torch.randn(n, n)
             seconds = best_of(args.repeats, lambda: a @ b)
             print(f"sgemm {n}^3: {2 * n ** 3 / seconds / 1e9:.1f} GFLOP/s")
-
+        runner = Stages(args.radfm, vision_cfg, perceiver_cfg, text_cfg, plan)
+        if args.lockstep:
+            runner.answer_requests()
+            return
         if "vision" in stages:
-            hidden = text_cfg["hidden_size"]
-            if args.radfm:
-                vision = radfm_vision(args.radfm, vision_cfg, perceiver_cfg, hidden)
-            else:
-                vision = plain_vision(vision_cfg, perceiver_cfg, hidden)
-            side = vision_cfg["image_size"]
             for depth in plan["depths"]:
-                image = torch.rand(1, 3, side, side, depth)
-                run = lambda: vision(image)
-                run()  # first pass pays allocation and thread start-up, as in radfm bench
-                seconds = best_of(args.repeats if depth <= 16 else max(1, args.repeats // 2), run)
-                print(f"vision {side}x{side}x{depth}: {seconds:.3f} s")
-
+                repeats = args.repeats if depth <= 16 else max(1, args.repeats // 2)
+                runner.vision(depth)  # first pass at this size pays allocation, as in earlier versions
+                print(runner.vision_line(depth, min(runner.vision(depth) for _ in range(repeats))))
         if "llm" in stages:
-            prefill, decode = hf_llm(text_cfg) if args.radfm else plain_llm(text_cfg)
             for batch in plan["batches"]:
-                prompt = torch.randint(100, text_cfg["vocab_size"], (batch, plan["prompt"]))
-                seconds = best_of(args.repeats, lambda: prefill(prompt))
-                print(f"prefill batch {batch}: {seconds:.3f} s, {batch * plan['prompt'] / seconds:.0f} tokens/s")
-                (logits, cache), steps = prefill(prompt), []
-                for step in range(plan["decode"]):
-                    next_tokens = logits.argmax(-1, keepdim=True)
-                    start = time.perf_counter()
-                    logits, cache = decode(next_tokens, plan["prompt"] + step, cache)
-                    steps.append(time.perf_counter() - start)
-                step = sorted(steps)[len(steps) // 2]
-                print(f"decode batch {batch}: {step:.4f} s/step, {batch / step:.1f} tokens/s (median step)")
+                print(runner.prefill_line(batch, min(runner.prefill(batch) for _ in range(args.repeats))))
+                print(runner.decode_line(batch, runner.decode(batch)))
 
+
+class Stages:
+    """One timed run per call of each stage, built lazily (vision first, the LLM on its first request): the
+    sequential run and the `--lockstep` request loop share them, as in `radfm bench`."""
+
+    def __init__(self, checkout, vision_cfg, perceiver_cfg, text_cfg, plan):
+        self.checkout, self.vision_cfg, self.perceiver_cfg, self.text_cfg = checkout, vision_cfg, perceiver_cfg, text_cfg
+        self.plan, self.images, self.prefilled = plan, {}, {}
+        self.vision_model = self.llm = None
+
+    def vision(self, depth):
+        if depth <= 0 or depth % self.vision_cfg["frame_patch_size"]:
+            raise ValueError(f"vision depth {depth} is not a positive multiple of {self.vision_cfg['frame_patch_size']}")
+        if self.vision_model is None:
+            hidden, v, p = self.text_cfg["hidden_size"], self.vision_cfg, self.perceiver_cfg
+            self.vision_model = (radfm_vision(self.checkout, v, p, hidden) if self.checkout
+                                 else plain_vision(v, p, hidden))
+            side = v["image_size"]
+            self.vision_model(torch.rand(1, 3, side, side, v["frame_patch_size"]))  # first pass: allocation, threads
+        if depth not in self.images:
+            side = self.vision_cfg["image_size"]
+            self.images[depth] = torch.rand(1, 3, side, side, depth)
+        start = time.perf_counter()
+        self.vision_model(self.images[depth])
+        return time.perf_counter() - start
+
+    def vision_line(self, depth, seconds):
+        side = self.vision_cfg["image_size"]
+        return f"vision {side}x{side}x{depth}: {seconds:.3f} s"
+
+    def prefill(self, batch):
+        if self.llm is None:
+            self.llm = hf_llm(self.text_cfg) if self.checkout else plain_llm(self.text_cfg)
+        prompt = torch.randint(100, self.text_cfg["vocab_size"], (batch, self.plan["prompt"]))
+        start = time.perf_counter()
+        self.prefilled[batch] = self.llm[0](prompt)
+        return time.perf_counter() - start
+
+    def prefill_line(self, batch, seconds):
+        return f"prefill batch {batch}: {seconds:.3f} s, {batch * self.plan['prompt'] / seconds:.0f} tokens/s"
+
+    def decode(self, batch):
+        """`plan["decode"]` greedy steps continuing the latest prefill of this batch; the median step."""
+        if batch not in self.prefilled:
+            raise ValueError(f"decode batch {batch} needs a prefill of batch {batch} first")
+        (logits, cache), steps = self.prefilled.pop(batch), []
+        for step in range(self.plan["decode"]):
+            next_tokens = logits.argmax(-1, keepdim=True)
+            start = time.perf_counter()
+            logits, cache = self.llm[1](next_tokens, self.plan["prompt"] + step, cache)
+            steps.append(time.perf_counter() - start)
+        return sorted(steps)[len(steps) // 2]
+
+    def decode_line(self, batch, step):
+        return f"decode batch {batch}: {step:.4f} s/step, {batch / step:.1f} tokens/s (median step)"
+
+    def answer_requests(self):
+        """`radfm bench --lockstep`'s protocol: `ready`, then one result line per stdin request."""
+        print("ready", flush=True)
+        for request in sys.stdin:
+            words = request.split()
+            if words == ["quit"]:
+                break
+            try:
+                if len(words) != 2 or not words[1].isdigit():
+                    raise ValueError(f"expected `vision D`, `prefill B`, `decode B` or `quit`, got `{request.strip()}`")
+                size = int(words[1])
+                if words[0] == "vision":
+                    reply = self.vision_line(size, self.vision(size))
+                elif words[0] == "prefill":
+                    reply = self.prefill_line(size, self.prefill(size))
+                elif words[0] == "decode":
+                    reply = self.decode_line(size, self.decode(size))
+                else:
+                    raise ValueError(f"unknown stage `{words[0]}` in `{request.strip()}`")
+            except ValueError as error:
+                reply = f"error: {error}"
+            print(reply, flush=True)
 
 if __name__ == "__main__":
     main()

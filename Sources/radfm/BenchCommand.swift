@@ -30,6 +30,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Tiny model and sizes (seconds, not minutes): checks that every stage runs, not how fast.")
     var quick = false
 
+    @Flag(help: """
+        After setup print `ready`, then time one stage per stdin line (`vision D`, `prefill B`, `decode B`, \
+        `quit`) and answer each with its result line: for Benchmarks/side_by_side.py.
+        """)
+    var lockstep = false
+
     /// The sizes actually run: the options, or the smoke-test sizes with `--quick`.
     var plan: (depths: [Int], batches: [Int], promptTokens: Int, decodeTokens: Int, sgemmSize: Int) {
         quick ? ([4], [1, 2], 8, 2, 256) : (depths, batches, promptTokens, decodeTokens, 2048)
@@ -66,72 +72,28 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "sgemm %dx%dx%d: %.1f GFLOP/s", plan.sgemmSize, plan.sgemmSize, plan.sgemmSize, sgemm))
 
         let config = benchConfig
-        let model = RadFMModel(config: config)
-        let parameterCount = model.parameters.reduce(0) { $0 + $1.count }
-        Self.randomize(model)
+        let stages = try BenchStages(config: config, promptTokens: plan.promptTokens,
+                                     decodeTokens: plan.decodeTokens, sgemm: sgemm)
         print(String(format: "model: %.2f B parameters (vision %d-d x %d, LLM %d layers x %d)",
-                     Double(parameterCount) / 1e9, config.vision.dim, config.vision.depth,
+                     Double(stages.parameterCount) / 1e9, config.vision.dim, config.vision.depth,
                      config.text.numHiddenLayers, config.text.hiddenSize))
-
-        // The first pass pays page faults and thread start-up; time the steady state.
-        let side = config.vision.imageSize
-        _ = try model.visualTokens([Tensor(zeros: [3, side, side, config.vision.framePatchSize])])
-        for depth in plan.depths {
-            let image = Tensor(zeros: [3, side, side, depth])
-            Self.fillUniform(image.buffer, scale: 1, seed: UInt64(depth))
-            let runs = depth <= 16 ? 3 : 1
-            var best = Timing.never
-            for _ in 0..<runs { best = min(best, try Self.time { _ = try model.visualTokens([image]) }) }
-            let flops = Self.visionFlops(config, depth: depth)
-            report("vision \(side)x\(side)x\(depth)", timing: best, flops: flops, sgemm: sgemm,
-                   extra: String(format: "%.3f s/image", best.wall))
+        if lockstep {
+            stages.answerRequests()
+            return
         }
 
-        let (promptTokens, decodeTokens) = (plan.promptTokens, plan.decodeTokens)
+        for depth in plan.depths {
+            var best = Timing.never
+            for _ in 0..<(depth <= 16 ? 3 : 1) { best = min(best, try stages.vision(depth: depth)) }
+            print(stages.visionLine(depth: depth, best))
+        }
         for batch in plan.batches {
-            let prompts: [[Int32]] = (0..<batch).map { sample in
-                let text: [Int32] = (1..<promptTokens).map { position in
-                    Int32(100 + (position * 7919 + sample * 104_729) % (config.text.vocabSize - 100))
-                }
-                return [config.bosTokenId] + text
-            }
-            let noImages = [Tensor?](repeating: nil, count: batch)
             // Best of two prefills (fresh caches each), then decode steps from the second; a shared machine
             // adds noise only upwards, so the minimum and the median are the honest figures.
-            var caches: [KVCache] = []
-            var logits = Tensor(zeros: [0])
-            var prefill = Timing.never
-            for _ in 0..<2 {
-                caches = prompts.map { model.makeCache(capacity: $0.count + decodeTokens) }
-                prefill = min(prefill, try Self.time {
-                    logits = try model.forward(tokens: prompts, visualTokens: noImages, caches: caches)
-                })
-            }
-            report("prefill batch \(batch)", timing: prefill,
-                   flops: Self.llmFlops(config, tokens: batch * promptTokens, context: promptTokens, batch: batch),
-                   sgemm: sgemm, extra: String(format: "%.0f tokens/s", Double(batch * promptTokens) / prefill.wall))
-
-            var steps: [Timing] = []
-            for _ in 0..<decodeTokens {
-                let next = (0..<batch).map { [GreedyDecoder.argmax(logits.row($0), count: logits.columns)] }
-                steps.append(try Self.time {
-                    logits = try model.forward(tokens: next, visualTokens: noImages, caches: caches)
-                })
-            }
-            let step = steps.sorted()[steps.count / 2]
-            report("decode batch \(batch)", timing: step,
-                   flops: Self.llmFlops(config, tokens: batch, context: promptTokens + decodeTokens / 2, batch: batch),
-                   sgemm: sgemm, extra: String(format: "%.1f tokens/s (median step)", Double(batch) / step.wall))
+            let prefill = min(try stages.prefill(batch: batch), try stages.prefill(batch: batch))
+            print(stages.prefillLine(batch: batch, prefill))
+            print(stages.decodeLine(batch: batch, try stages.decode(batch: batch)))
         }
-    }
-
-    /// One line per stage. `cpu share` is the process's CPU time over wall time times the core count: well
-    /// below 1 means other processes took the cores and the wall-clock figures of that stage are inflated.
-    func report(_ stage: String, timing: Timing, flops: Double, sgemm: Double, extra: String) {
-        let rate = flops / timing.wall / 1e9
-        let label = stage.padding(toLength: 24, withPad: " ", startingAt: 0)
-        print(label + String(format: "%8.3f s  %7.1f GFLOP/s  %.2f of sgemm  cpu share %.2f  ", timing.wall, rate,
-                             rate / sgemm, timing.cpuShare) + extra)
     }
 
     /// Best of three size^3 products: the ceiling every stage is measured against.

@@ -19,7 +19,7 @@ final class CommandLineTests: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
     }
 
-    func radfm(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Outcome {
+    func radfm(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil) throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
             XCTFail("radfm executable not built at \(Self.executable.path): run `swift build` first")
             throw XCTSkip("no executable")
@@ -34,12 +34,37 @@ final class CommandLineTests: XCTestCase {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                        stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testBenchLockstepAnswersEveryRequestWithOneLineAndRejectsBadOnesWithoutStopping() throws {
+        let requests = ["vision 4", "prefill 2", "decode 2", "decode 2", "vision 3", "warp 1", "prefill 1", "quit",
+                        "vision 4"]
+        let outcome = try radfm(["bench", "--quick", "--lockstep"], input: requests.joined(separator: "\n") + "\n")
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let lines = outcome.stdout.split(separator: "\n").map(String.init)
+        let answers = Array(lines.drop { $0 != "ready" }.dropFirst())
+        XCTAssertEqual(answers.count, 7, "one line per request before `quit`, none after: \(lines)")
+        guard answers.count == 7 else { return }
+        XCTAssertTrue(answers[0].hasPrefix("vision 64x64x4 "), answers[0])
+        XCTAssertTrue(answers[1].hasPrefix("prefill batch 2 "), answers[1])
+        XCTAssertTrue(answers[2].hasPrefix("decode batch 2 "), answers[2])
+        XCTAssertEqual(answers[3], "error: decode batch 2 needs a prefill of batch 2 first")
+        XCTAssertEqual(answers[4], "error: vision depth 3 is not a positive multiple of 4")
+        XCTAssertEqual(answers[5], "error: unknown stage `warp` in `warp 1`")
+        XCTAssertTrue(answers[6].hasPrefix("prefill batch 1 "), answers[6])
+        XCTAssertTrue(lines.contains { $0.hasPrefix("OpenBLAS kernel ") }, "the kernel in use is reported")
     }
 
     func testHelpListsTheServiceCommands() throws {
