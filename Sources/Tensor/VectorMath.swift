@@ -55,50 +55,6 @@ public enum VectorMath {
         return total
     }
 
-    /// Sum of `(x[i] - mean)^2` for `i < count`: LayerNorm's variance numerator.
-    @inlinable @inline(__always)
-    public static func squaredDeviations(_ x: UnsafePointer<Float>, from mean: Float, _ count: Int) -> Float {
-        let m = SIMD8<Float>(repeating: mean)
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var i = 0
-        while i + 16 <= count {
-            let d0 = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m
-            let d1 = UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self) - m
-            acc0 += d0 * d0
-            acc1 += d1 * d1
-            i += 16
-        }
-        var total = (acc0 + acc1).sum()
-        while i < count {
-            let d = x[i] - mean
-            total += d * d
-            i += 1
-        }
-        return total
-    }
-
-    /// `y[i] = (x[i] - shift) * scale * weight[i] (+ bias[i])` for `i < count`: the last pass of the norms.
-    /// `y` may be `x`.
-    @inlinable @inline(__always)
-    public static func affine(
-        _ x: UnsafePointer<Float>, shift: Float, scale: Float, weight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, _ count: Int
-    ) {
-        let s = SIMD8<Float>(repeating: shift), k = SIMD8<Float>(repeating: scale)
-        var i = 0
-        while i + 8 <= count {
-            var v = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - s) * k
-                * UnsafeRawPointer(weight + i).loadUnaligned(as: SIMD8<Float>.self)
-            if let bias { v += UnsafeRawPointer(bias + i).loadUnaligned(as: SIMD8<Float>.self) }
-            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            y[i] = (x[i] - shift) * scale * weight[i] + (bias?[i] ?? 0)
-            i += 1
-        }
-    }
-
     /// `y[i] += x[i]` for `i < count`: residual connections.
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         Parallel.forEachChunk(count, minimumChunk: 1 << 16) { range in
