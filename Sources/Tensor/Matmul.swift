@@ -64,10 +64,10 @@ public enum Matmul {
     /// `weight` laid out [outFeatures, inFeatures]. With `accumulate` the product is added to `y`, which
     /// folds a residual connection into the BLAS call (beta = 1) instead of a separate pass.
     ///
-    /// Up to `SkinnyLinear.maximumRows` rows (decode steps) go through `SkinnyLinear`, which streams the
-    /// weight once instead of letting sgemm pack all of it on every call; at one row it also streams faster
-    /// than OpenBLAS's sgemv, and every row's sums come out the same whatever the batch around it. Larger
-    /// products use sgemm's packed kernel.
+    /// Up to `SkinnyLinear.maximumRows` rows (decode steps, the perceiver's latents, short prompts) go
+    /// through `SkinnyLinear`, which streams the weight once instead of letting sgemm pack all of it on
+    /// every call; at one row it also streams faster than OpenBLAS's sgemv, and every row's sums come out
+    /// the same whatever the batch around it. Larger products use sgemm's packed kernel.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, outFeatures: Int, bias: UnsafePointer<Float>? = nil,

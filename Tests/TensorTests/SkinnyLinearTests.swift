@@ -41,7 +41,7 @@ final class SkinnyLinearTests: XCTestCase {
     }
 
     func testDispatchedKernelMatchesSgemmOnOddShapes() {
-        for rows in [1, 2, 3, 4, 5, 7, 8, 13, 16] {
+        for rows in [1, 2, 3, 4, 5, 7, 8, 13, 16, 20, 32] {
             for inFeatures in [1, 3, 15, 16, 17, 33, 130] {
                 for outFeatures in [1, 3, 4, 5, 9, 38] {
                     check(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, begin: 0, end: outFeatures,
