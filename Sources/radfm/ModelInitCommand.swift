@@ -33,7 +33,7 @@ struct ModelInitCommand: ParsableCommand {
         var count = 0
         for binding in model.parameters {
             RandomInitialisation.fill(binding.values, key: binding.key, shape: binding.shape, random: &random)
-            writer.add(binding.key, shape: binding.shape, data: UnsafeBufferPointer(binding.values))
+            writer.add(binding.key, shape: binding.shape, borrowing: UnsafeBufferPointer(binding.values))
             count += binding.count
         }
         try writer.write(to: outURL.appendingPathComponent("model.safetensors"))

@@ -34,6 +34,28 @@ final class CheckpointSafetensorsTests: XCTestCase {
         try assertHoldsTensors(SafetensorsReader(file: url))
     }
 
+    func testBorrowedTensorsWriteTheSameFileAsCopiedOnesFromTheBuffersAtWriteTime() throws {
+        let directory = try CheckpointFixtures.temporaryDirectory()
+        let copied = directory.appendingPathComponent("copied.safetensors")
+        let borrowed = directory.appendingPathComponent("borrowed.safetensors")
+        try writeSingleFile(to: copied)
+        let buffers = tensors.map { tensor -> UnsafeMutableBufferPointer<Float> in
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: tensor.values.count)
+            _ = buffer.initialize(from: tensor.values.map { _ in Float.nan })
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var writer = SafetensorsWriter()
+        for (tensor, buffer) in zip(tensors, buffers) {
+            writer.add(tensor.key, shape: tensor.shape, borrowing: UnsafeBufferPointer(buffer))
+        }
+        // Nothing was copied at `add`: the values filled in afterwards are the ones written.
+        for (tensor, buffer) in zip(tensors, buffers) { _ = buffer.update(from: tensor.values) }
+        try writer.write(to: borrowed)
+        XCTAssertEqual(try Data(contentsOf: borrowed), try Data(contentsOf: copied))
+        try assertHoldsTensors(SafetensorsReader(file: borrowed))
+    }
+
     func testWrittenHeaderIsPaddedToEightBytesAndTaggedForPyTorch() throws {
         let url = try CheckpointFixtures.temporaryDirectory().appendingPathComponent("model.safetensors")
         try writeSingleFile(to: url)

@@ -3,13 +3,27 @@ import Foundation
 /// Collects tensors and writes them as one `.safetensors` file that the Python `safetensors` library and
 /// transformers load (`__metadata__` says `format: pt`, the header is space-padded to 8 bytes).
 ///
-/// The writer owns a copy of what it is given, so callers may reuse their buffers after `add`.
+/// `add(_:shape:data:)` copies what it is given, so callers may reuse their buffers at once;
+/// `add(_:shape:borrowing:)` keeps a pointer instead, so that a model or trainer writing its own live
+/// parameters does not hold a second copy of every weight while the file is written.
 public struct SafetensorsWriter {
+    private enum Bytes {
+        case owned([UInt8])
+        case borrowed(UnsafeRawBufferPointer)
+
+        var count: Int {
+            switch self {
+            case .owned(let bytes): bytes.count
+            case .borrowed(let bytes): bytes.count
+            }
+        }
+    }
+
     private struct Entry {
         let key: String
         let dtype: TensorDType
         let shape: [Int]
-        let bytes: [UInt8]
+        let bytes: Bytes
     }
 
     private var entries: [Entry] = []
@@ -24,15 +38,20 @@ public struct SafetensorsWriter {
 
     public mutating func add(_ key: String, shape: [Int], data: UnsafeBufferPointer<Float>) {
         let bytes = [UInt8](UnsafeRawBufferPointer(data))
-        add(key, dtype: .float32, shape: shape, bytes: bytes, elementCount: data.count)
+        add(key, dtype: .float32, shape: shape, bytes: .owned(bytes), elementCount: data.count)
+    }
+
+    /// Adds `data` without copying it: it must stay allocated and unchanged until `write` returns.
+    public mutating func add(_ key: String, shape: [Int], borrowing data: UnsafeBufferPointer<Float>) {
+        add(key, dtype: .float32, shape: shape, bytes: .borrowed(UnsafeRawBufferPointer(data)), elementCount: data.count)
     }
 
     /// Adds raw little-endian elements of any dtype; conversion uses it to keep each tensor's own type.
     mutating func add(_ key: String, dtype: TensorDType, shape: [Int], bytes: [UInt8]) {
-        add(key, dtype: dtype, shape: shape, bytes: bytes, elementCount: bytes.count / dtype.byteSize)
+        add(key, dtype: dtype, shape: shape, bytes: .owned(bytes), elementCount: bytes.count / dtype.byteSize)
     }
 
-    private mutating func add(_ key: String, dtype: TensorDType, shape: [Int], bytes: [UInt8], elementCount: Int) {
+    private mutating func add(_ key: String, dtype: TensorDType, shape: [Int], bytes: Bytes, elementCount: Int) {
         if !seenKeys.insert(key).inserted {
             misuse = misuse ?? "tensor '\(key)' was added twice"
         } else if shape.reduce(1, *) != elementCount || shape.contains(where: { $0 < 0 }) {
@@ -67,7 +86,12 @@ public struct SafetensorsWriter {
             var length = UInt64(headerBytes.count).littleEndian
             try handle.write(contentsOf: Data(bytes: &length, count: 8))
             try handle.write(contentsOf: headerBytes)
-            for entry in entries { try handle.write(contentsOf: entry.bytes) }
+            for entry in entries {
+                switch entry.bytes {
+                case .owned(let bytes): try handle.write(contentsOf: bytes)
+                case .borrowed(let bytes): try handle.write(contentsOf: bytes)
+                }
+            }
             try handle.synchronize()
             if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
             try FileManager.default.moveItem(at: temporary, to: url)

@@ -18,15 +18,16 @@ public enum TrainingCheckpoint {
         } catch {
             throw TrainingCheckpointError.unwritable(path: directory.path, reason: error.localizedDescription)
         }
+        // The writers borrow the live buffers: a save must not double the trainer's memory.
         var model = SafetensorsWriter()
         var optimizer = SafetensorsWriter()
         for parameter in parameters.parameters {
             for key in [parameter.key] + parameter.aliases {
-                model.add(key, shape: parameter.shape, data: UnsafeBufferPointer(parameter.values))
+                model.add(key, shape: parameter.shape, borrowing: UnsafeBufferPointer(parameter.values))
             }
             if let m = parameter.firstMoment, let v = parameter.secondMoment {
-                optimizer.add(parameter.key + ".exp_avg", shape: parameter.shape, data: UnsafeBufferPointer(m))
-                optimizer.add(parameter.key + ".exp_avg_sq", shape: parameter.shape, data: UnsafeBufferPointer(v))
+                optimizer.add(parameter.key + ".exp_avg", shape: parameter.shape, borrowing: UnsafeBufferPointer(m))
+                optimizer.add(parameter.key + ".exp_avg_sq", shape: parameter.shape, borrowing: UnsafeBufferPointer(v))
             }
         }
         try model.write(to: directory.appendingPathComponent(modelFile))

@@ -96,7 +96,7 @@ public final class TrainingSession {
     public static func writeGradients(_ parameters: ParameterSet, to url: URL) throws {
         var writer = SafetensorsWriter()
         for parameter in parameters.trainable {
-            writer.add(parameter.key, shape: parameter.shape, data: UnsafeBufferPointer(parameter.gradient!))
+            writer.add(parameter.key, shape: parameter.shape, borrowing: UnsafeBufferPointer(parameter.gradient!))
         }
         try writer.write(to: url)
     }
