@@ -128,23 +128,13 @@ void radfm_softmax_row_portable(float *x, size_t length, size_t rowLength) {
     if (length < rowLength) memset(x + length, 0, (rowLength - length) * sizeof(float));
 }
 
-static float dot_portable(const float *a, const float *b, size_t length) {
+/// Sum of (x - shift)^2: LayerNorm's variance numerator with the mean as shift, RMSNorm's with 0.
+static float squared_deviations_portable(const float *x, float shift, size_t length) {
     float lanes[LANES] = {0};
     size_t i = 0;
     for (; i + LANES <= length; i += LANES)
-        for (int l = 0; l < LANES; l++) lanes[l] += a[i + l] * b[i + l];
-    for (; i < length; i++) lanes[0] += a[i] * b[i];
-    float total = 0;
-    for (int l = 0; l < LANES; l++) total += lanes[l];
-    return total;
-}
-
-static float squared_deviations_portable(const float *x, float mean, size_t length) {
-    float lanes[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= length; i += LANES)
-        for (int l = 0; l < LANES; l++) lanes[l] += (x[i + l] - mean) * (x[i + l] - mean);
-    for (; i < length; i++) lanes[0] += (x[i] - mean) * (x[i] - mean);
+        for (int l = 0; l < LANES; l++) lanes[l] += (x[i + l] - shift) * (x[i + l] - shift);
+    for (; i < length; i++) lanes[0] += (x[i] - shift) * (x[i] - shift);
     float total = 0;
     for (int l = 0; l < LANES; l++) total += lanes[l];
     return total;
@@ -179,7 +169,7 @@ void radfm_rms_norm_rows_portable(const float *input, size_t rows, size_t dim, c
                                   float epsilon, float *output) {
     for (size_t row = 0; row < rows; row++) {
         const float *x = input + row * dim;
-        const float inverse = 1.0f / sqrtf(dot_portable(x, x, dim) / (float)dim + epsilon);
+        const float inverse = 1.0f / sqrtf(squared_deviations_portable(x, 0.0f, dim) / (float)dim + epsilon);
         affine_portable(x, 0.0f, inverse, weight, NULL, output + row * dim, dim);
     }
 }

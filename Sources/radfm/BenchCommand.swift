@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import RadFM
 import Tensor
@@ -83,7 +82,7 @@ struct BenchCommand: ParsableCommand {
         }
 
         for depth in plan.depths {
-            var best = Timing.never
+            var best = BenchStages.Timing.never
             for _ in 0..<(depth <= 16 ? 3 : 1) { best = min(best, try stages.vision(depth: depth)) }
             print(stages.visionLine(depth: depth, best))
         }
@@ -99,92 +98,14 @@ struct BenchCommand: ParsableCommand {
     /// Best of three size^3 products: the ceiling every stage is measured against.
     static func sgemmRate(size n: Int) -> Double {
         let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
-        fillUniform(a.buffer, scale: 1, seed: 1)
-        fillUniform(b.buffer, scale: 1, seed: 2)
-        var best = Double.infinity
+        BenchStages.fillUniform(a.buffer, scale: 1, seed: 1)
+        BenchStages.fillUniform(b.buffer, scale: 1, seed: 2)
+        var best = BenchStages.Timing.never
         for _ in 0..<3 {
-            let start = DispatchTime.now()
-            Matmul.gemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
-            best = min(best, seconds(since: start))
+            best = min(best, BenchStages.time {
+                Matmul.gemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
+            })
         }
-        return 2 * Double(n * n * n) / best / 1e9
-    }
-
-    /// Matmul work of the vision path for one square image of depth D: patch embedding, blocks (projections and
-    /// attention), perceiver and projection.
-    static func visionFlops(_ config: RadFMConfig, depth: Int) -> Double {
-        let v = config.vision, p = config.perceiver
-        let side = v.imageSize / v.patchSize
-        let tokens = Double(side * side * (depth / v.framePatchSize))
-        let dim = Double(v.dim), inner = Double(v.innerDim), mlp = Double(v.mlpDim)
-        var flops = 2 * tokens * Double(v.patchDim) * dim
-        flops += Double(v.depth) * (2 * tokens * (dim * 3 * inner + inner * dim + 2 * dim * mlp)
-                                    + 4 * tokens * tokens * inner)
-        let latents = Double(p.numLatents), pInner = Double(p.innerDim), keys = tokens + latents
-        flops += Double(p.depth) * (2 * latents * dim * pInner + 2 * keys * dim * 2 * pInner
-                                    + 4 * latents * keys * pInner + 2 * latents * pInner * dim
-                                    + 4 * latents * dim * dim * Double(p.ffMult))
-        return flops + 2 * latents * dim * Double(config.text.hiddenSize)
-    }
-
-    /// Matmul work of `tokens` new tokens with average attention context `context`, and `heads` lm_head rows.
-    static func llmFlops(_ config: RadFMConfig, tokens: Int, context: Int, batch: Int) -> Double {
-        let t = config.text, h = Double(t.hiddenSize)
-        let perToken = Double(t.numHiddenLayers) * (2 * (4 * h * h + 3 * h * Double(t.intermediateSize))
-                                                   + 2 * 2 * Double(context) * h)
-        return Double(tokens) * perToken + Double(batch) * 2 * h * Double(t.vocabSize)
-    }
-
-    /// Small uniform weights (1/sqrt(fan-in) for matrices, about 1 for norm scales) so activations stay finite.
-    static func randomize(_ model: RadFMModel) {
-        for (index, parameter) in model.parameters.enumerated() {
-            if parameter.shape.count == 1 && parameter.key.hasSuffix("weight") {
-                parameter.values.update(repeating: 1)
-            } else {
-                let fanIn = parameter.shape.count == 2 ? parameter.shape[1] : 1
-                fillUniform(parameter.values, scale: 1 / Float(fanIn).squareRoot(), seed: UInt64(index + 1))
-            }
-        }
-    }
-
-    /// Uniform values in [-scale, scale) from a per-chunk xorshift: fast enough for a billion weights.
-    static func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>, scale: Float, seed: UInt64) {
-        let base = buffer.baseAddress!
-        Parallel.forEachChunk(buffer.count, minimumChunk: 1 << 20) { range in
-            var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(range.lowerBound) | 1
-            for i in range {
-                state ^= state << 13
-                state ^= state >> 7
-                state ^= state << 17
-                base[i] = scale * (Float(state >> 40) / Float(1 << 23) - 1)
-            }
-        }
-    }
-
-    /// Wall-clock and process CPU seconds of one run; ordered by wall time.
-    struct Timing: Comparable {
-        static let never = Timing(wall: .infinity, cpu: 0)
-        var wall: Double
-        var cpu: Double
-
-        var cpuShare: Double { cpu / (wall * Double(Parallel.coreCount)) }
-
-        static func < (a: Timing, b: Timing) -> Bool { a.wall < b.wall }
-    }
-
-    static func time(_ body: () throws -> Void) rethrows -> Timing {
-        let start = DispatchTime.now(), cpuStart = processCPUSeconds()
-        try body()
-        return Timing(wall: seconds(since: start), cpu: processCPUSeconds() - cpuStart)
-    }
-
-    static func processCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
-    static func seconds(since start: DispatchTime) -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return 2 * Double(n * n * n) / best.wall / 1e9
     }
 }

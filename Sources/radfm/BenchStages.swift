@@ -26,7 +26,7 @@ final class BenchStages {
         self.decodeTokens = decodeTokens
         self.sgemm = sgemm
         model = RadFMModel(config: config)
-        BenchCommand.randomize(model)
+        Self.randomize(model)
         // The first pass pays page faults and thread start-up; every timed run is the steady state.
         let side = config.vision.imageSize
         _ = try model.visualTokens([Tensor(zeros: [3, side, side, config.vision.framePatchSize])])
@@ -35,28 +35,30 @@ final class BenchStages {
     var parameterCount: Int { model.parameters.reduce(0) { $0 + $1.count } }
 
     /// One vision-encoder run (ViT, perceiver, projection) on a random 512x512xdepth volume.
-    func vision(depth: Int) throws -> BenchCommand.Timing {
+    func vision(depth: Int) throws -> Timing {
         guard depth > 0, depth % config.vision.framePatchSize == 0 else {
             throw RequestError(description: "vision depth \(depth) is not a positive multiple of \(config.vision.framePatchSize)")
         }
         let side = config.vision.imageSize
-        let image = images[depth] ?? {
-            let image = Tensor(zeros: [3, side, side, depth])
-            BenchCommand.fillUniform(image.buffer, scale: 1, seed: UInt64(depth))
-            return image
-        }()
-        images[depth] = image
-        return try BenchCommand.time { _ = try model.visualTokens([image]) }
+        let image: Tensor
+        if let made = images[depth] {
+            image = made
+        } else {
+            image = Tensor(zeros: [3, side, side, depth])
+            Self.fillUniform(image.buffer, scale: 1, seed: UInt64(depth))
+            images[depth] = image
+        }
+        return try Self.time { _ = try model.visualTokens([image]) }
     }
 
-    func visionLine(depth: Int, _ timing: BenchCommand.Timing) -> String {
+    func visionLine(depth: Int, _ timing: Timing) -> String {
         let side = config.vision.imageSize
-        return line("vision \(side)x\(side)x\(depth)", timing, flops: BenchCommand.visionFlops(config, depth: depth),
+        return line("vision \(side)x\(side)x\(depth)", timing, flops: Self.visionFlops(config, depth: depth),
                     extra: String(format: "%.3f s/image", timing.wall))
     }
 
     /// One prefill of `batch` prompts of `promptTokens` text tokens into fresh caches.
-    func prefill(batch: Int) throws -> BenchCommand.Timing {
+    func prefill(batch: Int) throws -> Timing {
         guard batch > 0 else { throw RequestError(description: "batch \(batch) is not positive") }
         let prompts: [[Int32]] = (0..<batch).map { sample in
             let text: [Int32] = (1..<promptTokens).map { position in
@@ -66,7 +68,7 @@ final class BenchStages {
         }
         let caches = prompts.map { model.makeCache(capacity: $0.count + decodeTokens) }
         var logits = Tensor(zeros: [0])
-        let timing = try BenchCommand.time {
+        let timing = try Self.time {
             logits = try model.forward(tokens: prompts, visualTokens: [Tensor?](repeating: nil, count: batch),
                                        caches: caches)
         }
@@ -74,38 +76,38 @@ final class BenchStages {
         return timing
     }
 
-    func prefillLine(batch: Int, _ timing: BenchCommand.Timing) -> String {
+    func prefillLine(batch: Int, _ timing: Timing) -> String {
         line("prefill batch \(batch)", timing,
-             flops: BenchCommand.llmFlops(config, tokens: batch * promptTokens, context: promptTokens, batch: batch),
+             flops: Self.llmFlops(config, tokens: batch * promptTokens, context: promptTokens, batch: batch),
              extra: String(format: "%.0f tokens/s", Double(batch * promptTokens) / timing.wall))
     }
 
     /// `decodeTokens` greedy steps continuing the latest prefill of this batch; the median step.
-    func decode(batch: Int) throws -> BenchCommand.Timing {
-        guard var (caches, logits) = prefilled.removeValue(forKey: batch) else {
+    func decode(batch: Int) throws -> Timing {
+        guard let (caches, prefillLogits) = prefilled.removeValue(forKey: batch) else {
             throw RequestError(description: "decode batch \(batch) needs a prefill of batch \(batch) first")
         }
         let noImages = [Tensor?](repeating: nil, count: batch)
-        var steps: [BenchCommand.Timing] = []
+        var logits = prefillLogits
+        var steps: [Timing] = []
         for _ in 0..<decodeTokens {
             let next = (0..<batch).map { [GreedyDecoder.argmax(logits.row($0), count: logits.columns)] }
-            steps.append(try BenchCommand.time {
+            steps.append(try Self.time {
                 logits = try model.forward(tokens: next, visualTokens: noImages, caches: caches)
             })
         }
-        caches.removeAll()
         return steps.sorted()[steps.count / 2]
     }
 
-    func decodeLine(batch: Int, _ timing: BenchCommand.Timing) -> String {
+    func decodeLine(batch: Int, _ timing: Timing) -> String {
         line("decode batch \(batch)", timing,
-             flops: BenchCommand.llmFlops(config, tokens: batch, context: promptTokens + decodeTokens / 2, batch: batch),
+             flops: Self.llmFlops(config, tokens: batch, context: promptTokens + decodeTokens / 2, batch: batch),
              extra: String(format: "%.1f tokens/s (median step)", Double(batch) / timing.wall))
     }
 
     /// One line per stage. `cpu share` is the process's CPU time over wall time times the core count: well
     /// below 1 means other processes took the cores and the wall-clock figures of that stage are inflated.
-    private func line(_ stage: String, _ timing: BenchCommand.Timing, flops: Double, extra: String) -> String {
+    private func line(_ stage: String, _ timing: Timing, flops: Double, extra: String) -> String {
         let rate = flops / timing.wall / 1e9
         let label = stage.padding(toLength: 24, withPad: " ", startingAt: 0)
         return label + String(format: "%8.3f s  %7.1f GFLOP/s  %.2f of sgemm  cpu share %.2f  ", timing.wall, rate,
@@ -139,5 +141,80 @@ final class BenchStages {
             print(reply)
             fflush(stdout)
         }
+    }
+
+    /// Matmul work of the vision path for one square image of depth D: patch embedding, blocks (projections and
+    /// attention), perceiver and projection.
+    static func visionFlops(_ config: RadFMConfig, depth: Int) -> Double {
+        let v = config.vision, p = config.perceiver
+        let side = v.imageSize / v.patchSize
+        let tokens = Double(side * side * (depth / v.framePatchSize))
+        let dim = Double(v.dim), inner = Double(v.innerDim), mlp = Double(v.mlpDim)
+        var flops = 2 * tokens * Double(v.patchDim) * dim
+        flops += Double(v.depth) * (2 * tokens * (dim * 3 * inner + inner * dim + 2 * dim * mlp)
+                                    + 4 * tokens * tokens * inner)
+        let latents = Double(p.numLatents), pInner = Double(p.innerDim), keys = tokens + latents
+        flops += Double(p.depth) * (2 * latents * dim * pInner + 2 * keys * dim * 2 * pInner
+                                    + 4 * latents * keys * pInner + 2 * latents * pInner * dim
+                                    + 4 * latents * dim * dim * Double(p.ffMult))
+        return flops + 2 * latents * dim * Double(config.text.hiddenSize)
+    }
+
+    /// Matmul work of `tokens` new tokens with average attention context `context`, and `heads` lm_head rows.
+    static func llmFlops(_ config: RadFMConfig, tokens: Int, context: Int, batch: Int) -> Double {
+        let t = config.text, h = Double(t.hiddenSize)
+        let perToken = Double(t.numHiddenLayers) * (2 * (4 * h * h + 3 * h * Double(t.intermediateSize))
+                                                   + 2 * 2 * Double(context) * h)
+        return Double(tokens) * perToken + Double(batch) * 2 * h * Double(t.vocabSize)
+    }
+
+    /// Small uniform weights (1/sqrt(fan-in) for matrices, about 1 for norm scales) so activations stay finite.
+    static func randomize(_ model: RadFMModel) {
+        for (index, parameter) in model.parameters.enumerated() {
+            if parameter.shape.count == 1 && parameter.key.hasSuffix("weight") {
+                parameter.values.update(repeating: 1)
+            } else {
+                let fanIn = parameter.shape.count == 2 ? parameter.shape[1] : 1
+                fillUniform(parameter.values, scale: 1 / Float(fanIn).squareRoot(), seed: UInt64(index + 1))
+            }
+        }
+    }
+
+    /// Uniform values in [-scale, scale) from a per-chunk xorshift: fast enough for a billion weights.
+    static func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>, scale: Float, seed: UInt64) {
+        let base = buffer.baseAddress!
+        Parallel.forEachChunk(buffer.count, minimumChunk: 1 << 20) { range in
+            var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(range.lowerBound) | 1
+            for i in range {
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                base[i] = scale * (Float(state >> 40) / Float(1 << 23) - 1)
+            }
+        }
+    }
+
+    /// Wall-clock and process CPU seconds of one run; ordered by wall time.
+    struct Timing: Comparable {
+        static let never = Timing(wall: .infinity, cpu: 0)
+        var wall: Double
+        var cpu: Double
+
+        var cpuShare: Double { cpu / (wall * Double(Parallel.coreCount)) }
+
+        static func < (a: Timing, b: Timing) -> Bool { a.wall < b.wall }
+    }
+
+    static func time(_ body: () throws -> Void) rethrows -> Timing {
+        let start = DispatchTime.now(), cpuStart = processCPUSeconds()
+        try body()
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return Timing(wall: wall, cpu: processCPUSeconds() - cpuStart)
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }
