@@ -338,7 +338,7 @@ def main():
         if "vision" in stages:
             for depth in plan["depths"]:
                 repeats = args.repeats if depth <= 16 else max(1, args.repeats // 2)
-                runner.vision(depth)  # first pass at this size pays allocation, as in earlier versions
+                runner.vision(depth)  # untimed first pass at this size pays its allocations
                 print(runner.vision_line(depth, min(runner.vision(depth) for _ in range(repeats))))
         if "llm" in stages:
             for batch in plan["batches"]:
