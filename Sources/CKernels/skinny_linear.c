@@ -23,12 +23,12 @@ static void store_tile(float sums[TILE][TILE], size_t rowBase, size_t rowCount, 
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
-void radfm_skinny_linear_portable(const float *x, size_t rows, size_t in, const float *w, size_t out,
-                                  size_t begin, size_t end, int accumulate, float *y) {
+void radfm_skinny_linear_portable(const float *x, size_t rows, size_t in, const float *w, size_t ldw,
+                                  size_t out, size_t begin, size_t end, int accumulate, float *y) {
     for (size_t col = begin; col < end; col += TILE) {
         size_t cols = min_size(TILE, end - col);
         const float *wr[TILE];
-        for (int c = 0; c < TILE; c++) wr[c] = w + (col + min_size((size_t)c, cols - 1)) * in;
+        for (int c = 0; c < TILE; c++) wr[c] = w + (col + min_size((size_t)c, cols - 1)) * ldw;
         for (size_t row = 0; row < rows; row += TILE) {
             size_t rowCount = min_size(TILE, rows - row);
             const float *xr[TILE];
@@ -101,12 +101,12 @@ static inline void tile_span(const float *const xr[XR], const float *const wr[WR
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
-static void skinny_avx512(const float *x, size_t rows, size_t in, const float *w, size_t out,
+static void skinny_avx512(const float *x, size_t rows, size_t in, const float *w, size_t ldw, size_t out,
                           size_t begin, size_t end, int accumulate, float *y) {
     for (size_t col = begin; col < end; col += WR) {
         const size_t cols = min_size(WR, end - col);
         const float *wr[WR];
-        for (size_t c = 0; c < WR; c++) wr[c] = w + (col + min_size(c, cols - 1)) * in;
+        for (size_t c = 0; c < WR; c++) wr[c] = w + (col + min_size(c, cols - 1)) * ldw;
         const size_t nextCols = col + WR < end ? min_size(WR, end - col - WR) : 0;
         for (size_t group = 0; group < rows; group += GROUP_ROWS) {
             const size_t groupRows = min_size(GROUP_ROWS, rows - group);
@@ -121,7 +121,7 @@ static void skinny_avx512(const float *x, size_t rows, size_t in, const float *w
                 for (size_t r = 0; r < XR; r++) xr[b][r] = x + (row + min_size(r, rowCount - 1)) * in;
                 // Block b fetches the next tile's rows r with r % blocks == b; only the first group does.
                 for (size_t r = b; group == 0 && r < nextCols; r += blocks)
-                    prefetch[b][prefetchCount[b]++] = w + (col + WR + r) * in;
+                    prefetch[b][prefetchCount[b]++] = w + (col + WR + r) * ldw;
             }
             for (size_t k = 0; k < in; k += K_BLOCK) {
                 const size_t kEnd = min_size(k + K_BLOCK, in);
@@ -143,14 +143,14 @@ static void skinny_avx512(const float *x, size_t rows, size_t in, const float *w
 }
 #endif
 
-void radfm_skinny_linear(const float *x, size_t rows, size_t in, const float *w, size_t out,
+void radfm_skinny_linear(const float *x, size_t rows, size_t in, const float *w, size_t ldw, size_t out,
                          size_t begin, size_t end, int accumulate, float *y) {
     if (rows == 0 || begin >= end) return;
 #if defined(__x86_64__)
     if (radfm_has_avx512()) {
-        skinny_avx512(x, rows, in, w, out, begin, end, accumulate, y);
+        skinny_avx512(x, rows, in, w, ldw, out, begin, end, accumulate, y);
         return;
     }
 #endif
-    radfm_skinny_linear_portable(x, rows, in, w, out, begin, end, accumulate, y);
+    radfm_skinny_linear_portable(x, rows, in, w, ldw, out, begin, end, accumulate, y);
 }

@@ -61,24 +61,31 @@ public enum Matmul {
     }
 
     /// `y[rows, outFeatures] = x[rows, inFeatures] * weight^T (+ bias)`, PyTorch's `nn.Linear`, with
-    /// `weight` laid out [outFeatures, inFeatures]. With `accumulate` the product is added to `y`, which
-    /// folds a residual connection into the BLAS call (beta = 1) instead of a separate pass.
+    /// `weight` laid out [outFeatures, inFeatures] and its rows `weightStride` floats apart (`inFeatures`
+    /// when nil; inference models pad the LLM's projections, see `BroadcastLinear.paddedRowStride`). With
+    /// `accumulate` the product is added to `y`, which folds a residual connection into the product
+    /// instead of a separate pass.
     ///
-    /// Up to `SkinnyLinear.maximumRows` rows (decode steps, the perceiver's latents, short prompts) go
-    /// through `SkinnyLinear`, which streams the weight once instead of letting sgemm pack all of it on
-    /// every call; at one row it also streams faster than OpenBLAS's sgemv, and every row's sums come out
-    /// the same whatever the batch around it. Larger products use sgemm's packed kernel.
+    /// The product goes to the fastest of three kernels for its row count: `BroadcastLinear` (decode
+    /// batches and short prompts over padded weights), `SkinnyLinear` (a few rows, or unpadded weights up
+    /// to `SkinnyLinear.maximumRows`: both stream the weight once instead of letting sgemm pack all of it
+    /// on every call), and sgemm's packed kernel for everything larger.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
-        weight: UnsafePointer<Float>, outFeatures: Int, bias: UnsafePointer<Float>? = nil,
+        weight: UnsafePointer<Float>, weightStride: Int? = nil, outFeatures: Int, bias: UnsafePointer<Float>? = nil,
         accumulate: Bool = false, into y: UnsafeMutablePointer<Float>
     ) {
-        if rows <= SkinnyLinear.maximumRows {
-            SkinnyLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, outFeatures: outFeatures,
-                               accumulate: accumulate, into: y)
+        let stride = weightStride ?? inFeatures
+        precondition(stride >= inFeatures, "weight row stride \(stride) is shorter than its \(inFeatures) inputs")
+        if BroadcastLinear.handles(rows: rows, weightStride: stride) {
+            BroadcastLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, weightStride: stride,
+                                  outFeatures: outFeatures, accumulate: accumulate, into: y)
+        } else if rows <= SkinnyLinear.maximumRows {
+            SkinnyLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, weightStride: stride,
+                               outFeatures: outFeatures, accumulate: accumulate, into: y)
         } else {
             gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
-                 b: weight, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)
+                 b: weight, ldb: stride, beta: accumulate ? 1 : 0, c: y, ldc: outFeatures)
         }
         if let bias {
             Parallel.forEachChunk(rows, minimumChunk: max(1, 65_536 / max(outFeatures, 1))) { range in

@@ -17,16 +17,17 @@ public enum SkinnyLinear {
     /// Output features per thread below which splitting costs more than it saves (~1 MB of weights).
     static let minimumWeightsPerThread = 1 << 18
 
-    /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T`, weight laid out [outFeatures, inFeatures].
+    /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T`, weight laid out [outFeatures, inFeatures]
+    /// with rows `weightStride` floats apart.
     public static func apply(
-        _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: UnsafePointer<Float>,
+        _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: UnsafePointer<Float>, weightStride: Int,
         outFeatures: Int, accumulate: Bool, into y: UnsafeMutablePointer<Float>
     ) {
         guard rows > 0, outFeatures > 0 else { return }
         let minimumChunk = max(4, minimumWeightsPerThread / max(inFeatures, 1))
         Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
-            radfm_skinny_linear(x, rows, inFeatures, weight, outFeatures, range.lowerBound, range.upperBound,
-                                accumulate ? 1 : 0, y)
+            radfm_skinny_linear(x, rows, inFeatures, weight, weightStride, outFeatures, range.lowerBound,
+                                range.upperBound, accumulate ? 1 : 0, y)
         }
     }
 }

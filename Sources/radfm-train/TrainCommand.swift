@@ -105,7 +105,7 @@ struct TrainCommand: ParsableCommand {
         let modelDirectory = URL(fileURLWithPath: model)
         let config = try RadFMConfig.load(from: modelDirectory.appendingPathComponent("config.json"))
         let tokenizer = try RadFMTokenizer(modelFile: modelDirectory.appendingPathComponent("tokenizer.model"))
-        let network = RadFMModel(config: config)
+        let network = RadFMModel(config: config, layout: .contiguous)
         let parameters = ParameterSet(bindings: network.parameters, frozenPrefixes: frozenPrefixes)
         switch initialisation {
         case .checkpoint:

@@ -172,10 +172,10 @@ final class BenchStages {
     static func randomize(_ model: RadFMModel) {
         for (index, parameter) in model.parameters.enumerated() {
             if parameter.shape.count == 1 && parameter.key.hasSuffix("weight") {
-                parameter.values.update(repeating: 1)
+                parameter.span.update(repeating: 1)
             } else {
                 let fanIn = parameter.shape.count == 2 ? parameter.shape[1] : 1
-                fillUniform(parameter.values, scale: 1 / Float(fanIn).squareRoot(), seed: UInt64(index + 1))
+                fillUniform(parameter.span, scale: 1 / Float(fanIn).squareRoot(), seed: UInt64(index + 1))
             }
         }
     }

@@ -27,7 +27,7 @@ struct ModelInitCommand: ParsableCommand {
         let modelConfig = try RadFMConfig.load(from: configURL)
         let outURL = URL(fileURLWithPath: out, isDirectory: true)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        let model = RadFMModel(config: modelConfig)
+        let model = RadFMModel(config: modelConfig, layout: .contiguous)
         var random = SplitMix64(seed: seed)
         var writer = SafetensorsWriter()
         var count = 0

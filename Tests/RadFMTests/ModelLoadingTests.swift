@@ -3,14 +3,68 @@ import XCTest
 import Tensor
 
 final class ModelLoadingTests: XCTestCase {
-    func testLoadReadsEveryBoundTensorIntoTheModel() throws {
-        let checkpoint = TinyModel.checkpoint()
-        let model = RadFMModel(config: TinyModel.config)
-        try model.load(from: checkpoint)
-        for binding in model.parameters {
-            let loaded = Array(UnsafeBufferPointer(start: binding.destination, count: binding.count))
-            XCTAssertEqual(loaded, checkpoint.tensors[binding.key]!.values, binding.key)
+    /// The checkpoint's values of `binding`, read back row by row at the binding's stride, and its pads.
+    func loadedRows(_ binding: ParameterBinding) -> (values: [Float], pads: [Float]) {
+        var values: [Float] = [], pads: [Float] = []
+        for row in 0..<binding.rowCount {
+            let start = binding.destination + row * binding.rowStride
+            values += UnsafeBufferPointer(start: start, count: binding.rowLength)
+            if row < binding.rowCount - 1 {
+                pads += UnsafeBufferPointer(start: start + binding.rowLength, count: binding.rowStride - binding.rowLength)
+            }
         }
+        return (values, pads)
+    }
+
+    func testLoadReadsEveryBoundTensorIntoTheModelInBothLayouts() throws {
+        let checkpoint = TinyModel.checkpoint()
+        for layout in [WeightLayout.contiguous, .inference] {
+            let model = RadFMModel(config: TinyModel.config, layout: layout)
+            try model.load(from: checkpoint)
+            for binding in model.parameters {
+                let (values, pads) = loadedRows(binding)
+                XCTAssertEqual(values, checkpoint.tensors[binding.key]!.values, "\(layout) \(binding.key)")
+                XCTAssertEqual(pads, Array(repeating: 0, count: pads.count), "\(layout) \(binding.key)")
+            }
+        }
+        // The tiny MLP's 56 inputs are padded to 64 floats a row: the spread-out path ran.
+        let down = RadFMModel(config: TinyModel.config).parameters.first { $0.key.hasSuffix("layers.0.mlp.down_proj.weight") }!
+        XCTAssertEqual(down.rowStride, 64)
+    }
+
+    /// Stacked parts land one after another at the padded stride, each part's rows spread in place from
+    /// where the reader put them densely, with zeroed pads and nothing of a neighbouring part overwritten.
+    func testPaddedStackedProjectionsLoadEveryPartAtItsRows() throws {
+        let registry = ParameterRegistry(layout: .inference)
+        let shapes = [("a.weight", [3, 2_048]), ("b.weight", [5, 2_048]), ("c.weight", [2, 2_048])]
+        let stacked = registry.stackedProjections(shapes)
+        XCTAssertEqual(stacked.shape, [10, 2_064])
+        var tensors: [String: (shape: [Int], values: [Float])] = [:]
+        for (index, (key, shape)) in shapes.enumerated() {
+            tensors[key] = (shape, (0..<shape[0] * shape[1]).map { Float(index * 100_000 + $0) })
+        }
+        try WeightLoader.load(registry.bindings, from: DictionaryCheckpoint(tensors: tensors))
+        var row = 0
+        for (key, shape) in shapes {
+            for r in 0..<shape[0] {
+                let loaded = Array(UnsafeBufferPointer(start: stacked.row(row), count: 2_048))
+                XCTAssertEqual(loaded, Array(tensors[key]!.values[r * 2_048..<(r + 1) * 2_048]), "\(key) row \(r)")
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: stacked.row(row) + 2_048, count: 16)),
+                               Array(repeating: 0, count: 16), "\(key) row \(r) pad")
+                row += 1
+            }
+        }
+        XCTAssertTrue(registry.bindings.allSatisfy { !$0.isContiguous && $0.rowStride == 2_064 })
+    }
+
+    func testPaddedRowStrideSpreadsRowsOverL1SetsAndKeepsAlreadySpreadWidths() {
+        XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 2_048), 2_064)
+        XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 5_632), 5_648)
+        XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 5_120), 5_136)
+        XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 13_824), 13_840)
+        XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 56), 64)
+        XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 32), 32)
+        XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 4_080), 4_080)
     }
 
     func testStackedProjectionsKeepCheckpointOrder() throws {
@@ -18,9 +72,16 @@ final class ModelLoadingTests: XCTestCase {
         let model = RadFMModel(config: TinyModel.config)
         try model.load(from: checkpoint)
         let hidden = TinyModel.config.text.hiddenSize
-        let stacked = model.decoder.layers[1].qkv.toArray()
-        XCTAssertEqual(Array(stacked[hidden * hidden..<2 * hidden * hidden]),
-                       checkpoint.tensors["lang_model.model.layers.1.self_attn.k_proj.weight"]!.values)
+        let qkv = model.decoder.layers[1].qkv
+        let kRows = (hidden..<2 * hidden).flatMap { Array(UnsafeBufferPointer(start: qkv.row($0), count: hidden)) }
+        XCTAssertEqual(kRows, checkpoint.tensors["lang_model.model.layers.1.self_attn.k_proj.weight"]!.values)
+    }
+
+    func testContiguousLayoutGivesDenseValuesForTheTrainerAndWriters() {
+        for binding in RadFMModel(config: TinyModel.config, layout: .contiguous).parameters {
+            XCTAssertTrue(binding.isContiguous, binding.key)
+            XCTAssertEqual(binding.values.count, binding.count)
+        }
     }
 
     func testUnusedTensorsAreSkipped() throws {

@@ -6,24 +6,31 @@ import XCTest
 /// Both sum the same products in different orders, so they agree to float rounding: within 1e-5 of the
 /// sum of absolute products (a bound that a wrong index or a dropped tail breaks by orders of magnitude).
 final class SkinnyLinearTests: XCTestCase {
-    typealias Kernel = (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int, Int, Int, Int32,
+    typealias Kernel = (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int, Int, Int, Int, Int32,
                         UnsafeMutablePointer<Float>) -> Void
 
     func values(_ count: Int, seed: Int) -> [Float] {
         (0..<count).map { Float(sin(Double($0 * 7 + seed * 13) * 0.37)) }
     }
 
-    /// Checks `kernel` on x[rows, inFeatures] * w^T for output features `begin..<end`, leaving the rest of y alone.
+    /// Checks `kernel` on x[rows, inFeatures] * w^T for output features `begin..<end`, leaving the rest of y
+    /// alone. With `rowPadding` the weight rows sit `inFeatures + rowPadding` floats apart, the pads holding
+    /// NaN so that reading one shows.
     func check(rows: Int, inFeatures: Int, outFeatures: Int, begin: Int, end: Int, accumulate: Bool,
-               kernel: Kernel, file: StaticString = #filePath, line: UInt = #line) {
+               rowPadding: Int = 0, kernel: Kernel, file: StaticString = #filePath, line: UInt = #line) {
         let x = values(rows * inFeatures, seed: rows + inFeatures)
         let w = values(outFeatures * inFeatures, seed: outFeatures)
+        let stride = inFeatures + rowPadding
+        var padded = [Float](repeating: .nan, count: outFeatures * stride)
+        for o in 0..<outFeatures {
+            for i in 0..<inFeatures { padded[o * stride + i] = w[o * inFeatures + i] }
+        }
         let initial = values(rows * outFeatures, seed: 99)
         var expected = accumulate ? initial : [Float](repeating: 0, count: rows * outFeatures)
         Matmul.gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                     b: w, ldb: inFeatures, beta: accumulate ? 1 : 0, c: &expected, ldc: outFeatures)
         var y = initial
-        kernel(x, rows, inFeatures, w, outFeatures, begin, end, accumulate ? 1 : 0, &y)
+        kernel(x, rows, inFeatures, padded, stride, outFeatures, begin, end, accumulate ? 1 : 0, &y)
         for r in 0..<rows {
             for o in 0..<outFeatures {
                 let index = r * outFeatures + o
@@ -71,6 +78,15 @@ final class SkinnyLinearTests: XCTestCase {
                     check(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, begin: 0, end: outFeatures,
                           accumulate: rows % 2 == 1, kernel: radfm_skinny_linear)
                 }
+            }
+        }
+    }
+
+    func testKernelsReadPaddedWeightRowsAtTheirStrideAndNeverThePads() {
+        for kernel in [radfm_skinny_linear, radfm_skinny_linear_portable] as [Kernel] {
+            for (rows, inFeatures) in [(1, 56), (4, 2_048), (16, 130), (7, 1_040)] {
+                check(rows: rows, inFeatures: inFeatures, outFeatures: 13, begin: 0, end: 13, accumulate: false,
+                      rowPadding: 16 - inFeatures % 16 + 16, kernel: kernel)
             }
         }
     }

@@ -39,7 +39,7 @@ final class DropoutTests: XCTestCase {
 
     func testZeroDropoutGivesExactlyTheLossAndGradientsWithoutDropout() throws {
         func run(_ config: RadFMConfig, draw: DropoutDraw?) throws -> (Double, [[Float]]) {
-            let model = RadFMModel(config: config)
+            let model = RadFMModel(config: config, layout: .contiguous)
             TinyRadFM.randomize(model, seed: 1)
             let parameters = ParameterSet(bindings: model.parameters)
             let graph = try RadFMTrainingGraph(config: config, parameters: parameters)
@@ -58,7 +58,7 @@ final class DropoutTests: XCTestCase {
     /// analytic gradient against central differences (h = 1e-2; tolerance as the whole-model test).
     func testVisionGradientsWithDropoutMatchFiniteDifferences() throws {
         let config = TinyRadFM.config(dropout: 0.2, embDropout: 0.2)
-        let model = RadFMModel(config: config)
+        let model = RadFMModel(config: config, layout: .contiguous)
         TinyRadFM.randomize(model, seed: 6)
         let parameters = ParameterSet(bindings: model.parameters)
         let graph = try RadFMTrainingGraph(config: config, parameters: parameters)

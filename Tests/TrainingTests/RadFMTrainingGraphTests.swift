@@ -9,7 +9,7 @@ final class RadFMTrainingGraphTests: XCTestCase {
     /// differences of the float32 model loss (h = 1e-2; tolerance 2e-3 + 5e-2 |numeric|, set by float32
     /// loss noise / 2h and the O(h^2) truncation).
     func testWholeModelGradientsMatchFiniteDifferencesForEveryModule() throws {
-        let model = RadFMModel(config: TinyRadFM.config)
+        let model = RadFMModel(config: TinyRadFM.config, layout: .contiguous)
         TinyRadFM.randomize(model, seed: 1)
         let parameters = ParameterSet(bindings: model.parameters)
         let graph = try RadFMTrainingGraph(config: TinyRadFM.config, parameters: parameters)
@@ -51,7 +51,7 @@ final class RadFMTrainingGraphTests: XCTestCase {
 
     /// The training forward against the inference model (RadFMModel with KV caches), position by position.
     func testTrainingLossEqualsCrossEntropyOfInferenceLogits() throws {
-        let model = RadFMModel(config: TinyRadFM.config)
+        let model = RadFMModel(config: TinyRadFM.config, layout: .contiguous)
         TinyRadFM.randomize(model, seed: 3)
         let graph = try RadFMTrainingGraph(config: TinyRadFM.config, parameters: ParameterSet(bindings: model.parameters))
         let example = TinyRadFM.batch()[0]
@@ -70,7 +70,7 @@ final class RadFMTrainingGraphTests: XCTestCase {
     }
 
     func testFreezingTheLanguageModelStillTrainsVisionThroughIt() throws {
-        let model = RadFMModel(config: TinyRadFM.config)
+        let model = RadFMModel(config: TinyRadFM.config, layout: .contiguous)
         TinyRadFM.randomize(model, seed: 4)
         let parameters = ParameterSet(bindings: model.parameters, frozenPrefixes: ["lang_model."])
         let graph = try RadFMTrainingGraph(config: TinyRadFM.config, parameters: parameters)
@@ -81,7 +81,7 @@ final class RadFMTrainingGraphTests: XCTestCase {
     }
 
     func testTinyModelOverfitsTwoSamplesToNearZeroLoss() throws {
-        let model = RadFMModel(config: TinyRadFM.config)
+        let model = RadFMModel(config: TinyRadFM.config, layout: .contiguous)
         let parameters = ParameterSet(bindings: model.parameters)
         var generator = SeededGenerator(seed: 5)
         ParameterInitializer.initialize(parameters, generator: &generator)
@@ -101,7 +101,7 @@ final class RadFMTrainingGraphTests: XCTestCase {
     }
 
     func testVisualTokenWithoutItsImageIsATypedError() throws {
-        let model = RadFMModel(config: TinyRadFM.config)
+        let model = RadFMModel(config: TinyRadFM.config, layout: .contiguous)
         let graph = try RadFMTrainingGraph(config: TinyRadFM.config, parameters: ParameterSet(bindings: model.parameters))
         let example = TrainingExample(inputIds: [1, 42, 2], labels: [-100, -100, 2], images: [])
         XCTAssertThrowsError(try graph.loss([example])) { error in

@@ -32,7 +32,7 @@ final class TrainingSessionTests: XCTestCase {
     }
 
     func session(options: TrainingOptions, config: RadFMConfig = TinyRadFM.config) throws -> (RadFMModel, TrainingSession) {
-        let model = RadFMModel(config: config)
+        let model = RadFMModel(config: config, layout: .contiguous)
         let parameters = ParameterSet(bindings: model.parameters, frozenPrefixes: ["lang_model.model.layers.0."])
         var generator = SeededGenerator(seed: 21)
         ParameterInitializer.initialize(parameters, generator: &generator)

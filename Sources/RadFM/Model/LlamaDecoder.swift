@@ -9,7 +9,8 @@ struct SequenceSegment {
 }
 
 /// One LLaMA decoder layer (`lang_model.model.layers.i`). q/k/v and gate/up weights are stacked at load
-/// time so each pair or triple is a single sgemm over all rows of the batch.
+/// time so each pair or triple is a single product over all rows of the batch. Projections may have
+/// padded rows (`WeightLayout.inference`): their `columns` is the row stride.
 struct LlamaLayer {
     let inputNorm: Tensor
     let qkv: Tensor
@@ -23,13 +24,14 @@ struct LlamaLayer {
         let (hidden, intermediate) = (config.hiddenSize, config.intermediateSize)
         inputNorm = registry.tensor("input_layernorm.weight", shape: [hidden])
         let attention = registry.scope("self_attn")
-        qkv = attention.stacked([("q_proj.weight", [hidden, hidden]), ("k_proj.weight", [hidden, hidden]),
-                                 ("v_proj.weight", [hidden, hidden])])
-        attentionOutput = attention.tensor("o_proj.weight", shape: [hidden, hidden])
+        qkv = attention.stackedProjections([("q_proj.weight", [hidden, hidden]), ("k_proj.weight", [hidden, hidden]),
+                                            ("v_proj.weight", [hidden, hidden])])
+        attentionOutput = attention.projection("o_proj.weight", shape: [hidden, hidden])
         postAttentionNorm = registry.tensor("post_attention_layernorm.weight", shape: [hidden])
         let mlp = registry.scope("mlp")
-        gateUp = mlp.stacked([("gate_proj.weight", [intermediate, hidden]), ("up_proj.weight", [intermediate, hidden])])
-        down = mlp.tensor("down_proj.weight", shape: [hidden, intermediate])
+        gateUp = mlp.stackedProjections([("gate_proj.weight", [intermediate, hidden]),
+                                         ("up_proj.weight", [intermediate, hidden])])
+        down = mlp.projection("down_proj.weight", shape: [hidden, intermediate])
         self.config = config
     }
 
@@ -44,8 +46,8 @@ struct LlamaLayer {
         let (normed, packed, attended) = (workspace.normed, workspace.packed, workspace.attended)
         Normalization.rmsNorm(x.data, rows: rows, dim: hidden, weight: inputNorm.data,
                               epsilon: config.rmsNormEps, into: normed.data)
-        Matmul.linear(normed.data, rows: rows, inFeatures: hidden, weight: qkv.data, outFeatures: 3 * hidden,
-                      into: packed.data)
+        Matmul.linear(normed.data, rows: rows, inFeatures: hidden, weight: qkv.data, weightStride: qkv.columns,
+                      outFeatures: 3 * hidden, into: packed.data)
         // q and k heads sit side by side at the start of each packed row: one pass rotates both, computing
         // each position's angles once.
         rotary.apply(to: packed.data, rows: rows, rowStride: 3 * hidden, heads: 2 * heads, positions: positions)
@@ -71,16 +73,16 @@ struct LlamaLayer {
             for problem in problems { Attention.multiHead(problem, heads: heads, headDim: config.headDim, causal: true) }
         }
         Matmul.linear(attended.data, rows: rows, inFeatures: hidden, weight: attentionOutput.data,
-                      outFeatures: hidden, accumulate: true, into: x.data)
+                      weightStride: attentionOutput.columns, outFeatures: hidden, accumulate: true, into: x.data)
 
         Normalization.rmsNorm(x.data, rows: rows, dim: hidden, weight: postAttentionNorm.data,
                               epsilon: config.rmsNormEps, into: normed.data)
         let (gateAndUp, activated) = (workspace.gateAndUp, workspace.activated)
-        Matmul.linear(normed.data, rows: rows, inFeatures: hidden, weight: gateUp.data,
+        Matmul.linear(normed.data, rows: rows, inFeatures: hidden, weight: gateUp.data, weightStride: gateUp.columns,
                       outFeatures: 2 * intermediate, into: gateAndUp.data)
         Activation.siluGate(gateAndUp.data, rows: rows, width: intermediate, into: activated.data)
         Matmul.linear(activated.data, rows: rows, inFeatures: intermediate, weight: down.data,
-                      outFeatures: hidden, accumulate: true, into: x.data)
+                      weightStride: down.columns, outFeatures: hidden, accumulate: true, into: x.data)
     }
 }
 
@@ -99,7 +101,7 @@ struct LlamaDecoder {
         let layerScope = model.scope("layers")
         layers = (0..<config.numHiddenLayers).map { LlamaLayer(layerScope.scope("\($0)"), config: config) }
         finalNorm = model.tensor("norm.weight", shape: [config.hiddenSize])
-        lmHead = registry.tensor("lm_head.weight", shape: [config.vocabSize, config.hiddenSize])
+        lmHead = registry.projection("lm_head.weight", shape: [config.vocabSize, config.hiddenSize])
         rotary = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta)
     }
 
@@ -131,7 +133,7 @@ struct LlamaDecoder {
                               epsilon: config.rmsNormEps, into: last.data)
         let logits = Tensor(zeros: [segments.count, config.vocabSize])
         Matmul.linear(last.data, rows: last.rows, inFeatures: config.hiddenSize, weight: lmHead.data,
-                      outFeatures: config.vocabSize, into: logits.data)
+                      weightStride: lmHead.columns, outFeatures: config.vocabSize, into: logits.data)
         return logits
     }
 }

@@ -1,5 +1,15 @@
 import Tensor
 
+/// How a model lays out its parameters in memory.
+public enum WeightLayout: Sendable {
+    /// Every parameter one dense row-major block, as checkpoints store them: what the trainer (whose
+    /// optimiser walks `values`) and checkpoint writers need.
+    case contiguous
+    /// The LLM's projection matrices keep their rows `BroadcastLinear.paddedRowStride` floats apart, so
+    /// that decode batches and short prompts run the broadcast kernel; everything else is dense.
+    case inference
+}
+
 /// One checkpoint tensor the model needs: its key, the shape the architecture expects, and the model
 /// buffer it is read into (a whole tensor, or a slice of a fused one).
 public struct ParameterBinding {
@@ -8,14 +18,30 @@ public struct ParameterBinding {
     public let key: String
     public let aliases: [String]
     public let shape: [Int]
+    /// Floats from the start of one row (last axis) to the next in model memory: the row length for dense
+    /// tensors, more for padded projections.
+    public let rowStride: Int
     let destination: UnsafeMutablePointer<Float>
     let storage: Tensor
 
     public var count: Int { shape.reduce(1, *) }
     public var allKeys: [String] { [key] + aliases }
+    var rowLength: Int { shape.last ?? 1 }
+    var rowCount: Int { rowLength == 0 ? 0 : count / rowLength }
+    public var isContiguous: Bool { rowStride == rowLength }
 
-    /// The model memory holding this tensor, for writers (checkpoint export, random initialisation).
-    public var values: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: destination, count: count) }
+    /// The model memory holding this tensor, for writers (checkpoint export, random initialisation) and
+    /// the trainer. Only for contiguous bindings: a padded one has no dense view (see `WeightLayout`).
+    public var values: UnsafeMutableBufferPointer<Float> {
+        precondition(isContiguous, "\(key) is stored with padded rows; build the model with WeightLayout.contiguous")
+        return UnsafeMutableBufferPointer(start: destination, count: count)
+    }
+
+    /// Every float from the first row's start to the last row's end, pads between rows included (pads are
+    /// never read by the kernels, so filling them is harmless): for bulk initialisation of any layout.
+    public var span: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: destination, count: rowCount == 0 ? 0 : (rowCount - 1) * rowStride + rowLength)
+    }
 }
 
 /// Collects parameter bindings while layers are constructed, so each layer names its own weights where it
@@ -25,44 +51,58 @@ public final class ParameterRegistry {
 
     let prefix: String
     let store: Store
+    public let layout: WeightLayout
 
-    public init() {
+    public init(layout: WeightLayout = .contiguous) {
         prefix = ""
         store = Store()
+        self.layout = layout
     }
 
-    private init(prefix: String, store: Store) {
+    private init(prefix: String, store: Store, layout: WeightLayout) {
         self.prefix = prefix
         self.store = store
+        self.layout = layout
     }
 
     public var bindings: [ParameterBinding] { store.bindings }
 
     /// A registry whose keys are prefixed with `name.`.
     public func scope(_ name: String) -> ParameterRegistry {
-        ParameterRegistry(prefix: prefix + name + ".", store: store)
+        ParameterRegistry(prefix: prefix + name + ".", store: store, layout: layout)
     }
 
     /// A new zeroed tensor bound to the checkpoint key `prefix + name`.
     public func tensor(_ name: String, shape: [Int], aliases: [String] = []) -> Tensor {
         let tensor = Tensor(zeros: shape)
         store.bindings.append(ParameterBinding(
-            key: prefix + name, aliases: aliases, shape: shape, destination: tensor.data, storage: tensor))
+            key: prefix + name, aliases: aliases, shape: shape, rowStride: shape.last ?? 1, destination: tensor.data,
+            storage: tensor))
         return tensor
     }
 
-    /// One tensor made of several checkpoint matrices stacked along the first axis, so a single sgemm
-    /// computes all of them (LLaMA's q/k/v projections, gate/up projections). Each part keeps its own key.
-    public func stacked(_ parts: [(name: String, shape: [Int])]) -> Tensor {
-        let columns = parts[0].shape.dropFirst()
-        precondition(parts.allSatisfy { $0.shape.dropFirst() == columns }, "stacked parts differ past axis 0")
-        let tensor = Tensor(zeros: [parts.map { $0.shape[0] }.reduce(0, +)] + Array(columns))
-        var offset = 0
+    /// A projection weight [out, in] that the LLM multiplies with `Matmul.linear`: with the inference
+    /// layout its rows are padded apart, and the returned tensor is [out, stride] (pass its `columns` as
+    /// the weight stride).
+    public func projection(_ name: String, shape: [Int]) -> Tensor {
+        stackedProjections([(name, shape)])
+    }
+
+    /// One [out, in] projection made of several checkpoint matrices stacked along the first axis, so a
+    /// single product computes all of them (LLaMA's q/k/v projections, gate/up projections). Each part keeps
+    /// its own key. Rows are padded apart as `projection` does.
+    public func stackedProjections(_ parts: [(name: String, shape: [Int])]) -> Tensor {
+        precondition(parts.allSatisfy { $0.shape.count == 2 && $0.shape[1] == parts[0].shape[1] },
+                     "stacked projections must be matrices with one input width")
+        let inFeatures = parts[0].shape[1]
+        let stride = layout == .inference ? BroadcastLinear.paddedRowStride(for: inFeatures) : inFeatures
+        let tensor = Tensor(zeros: [parts.map { $0.shape[0] }.reduce(0, +), stride])
+        var row = 0
         for part in parts {
             store.bindings.append(ParameterBinding(
-                key: prefix + part.name, aliases: [], shape: part.shape,
-                destination: tensor.data + offset, storage: tensor))
-            offset += part.shape.reduce(1, *)
+                key: prefix + part.name, aliases: [], shape: part.shape, rowStride: stride,
+                destination: tensor.row(row), storage: tensor))
+            row += part.shape[0]
         }
         return tensor
     }

@@ -9,9 +9,11 @@ public final class RadFMModel {
     let embedding: MultimodalEmbedding
     let decoder: LlamaDecoder
 
-    public init(config: RadFMConfig) {
+    /// `layout` is `.inference` for generation; the trainer and checkpoint writers, which walk every
+    /// parameter as one dense block, use `.contiguous`.
+    public init(config: RadFMConfig, layout: WeightLayout = .inference) {
         self.config = config
-        let registry = ParameterRegistry()
+        let registry = ParameterRegistry(layout: layout)
         embedding = MultimodalEmbedding(registry.scope("embedding_layer"), config: config)
         decoder = LlamaDecoder(registry.scope("lang_model"), config: config.text)
         parameters = registry.bindings

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads a model's bound parameters from a checkpoint, straight into the model's own buffers (no
 /// intermediate copy), after checking that the checkpoint's keys and shapes match the architecture.
 public enum WeightLoader {
@@ -47,6 +49,21 @@ public enum WeightLoader {
 
         for (binding, key) in sources {
             try reader.read(key, into: UnsafeMutableBufferPointer(start: binding.destination, count: binding.count))
+            if !binding.isContiguous { spreadRows(of: binding) }
+        }
+    }
+
+    /// Moves a padded binding's rows, read densely into the start of its storage, out to their stride, in
+    /// place (last row first, so no row is overwritten before it moves), and zeroes the pads: no second copy
+    /// of the tensor is ever held.
+    static func spreadRows(of binding: ParameterBinding) {
+        let (rows, length, stride) = (binding.rowCount, binding.rowLength, binding.rowStride)
+        let base = binding.destination
+        for row in Swift.stride(from: rows - 1, to: 0, by: -1) {
+            memmove(base + row * stride, base + row * length, length * MemoryLayout<Float>.stride)
+        }
+        for row in 0..<rows {
+            (base + row * stride + length).update(repeating: 0, count: stride - length)
         }
     }
 }

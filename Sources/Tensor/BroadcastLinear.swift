@@ -1,0 +1,63 @@
+import CKernels
+
+/// `nn.Linear` for a moderate number of rows (decode batches, short prompts) over weights stored with
+/// padded rows (`paddedRowStride`).
+///
+/// x is packed k-major once, on the calling thread, and every thread then reads its share of weight rows
+/// straight from memory as broadcast operands of 16-row FMAs. Against `SkinnyLinear` that drops the
+/// horizontal sums and the reloading of x rows; against sgemm it drops the re-packing of the whole weight
+/// (from DRAM) that OpenBLAS 0.3.21 does on every call.
+public enum BroadcastLinear {
+    /// Rows for which this kernel beats both alternatives on the LLM's shapes: below it `SkinnyLinear`
+    /// (a row or a few: bound by weight bandwidth either way), above it sgemm, whose packing then pays for
+    /// itself. Measured with both cores, weights from DRAM: 1.3-2.0x sgemm at 9-64 rows, about 1.1x at
+    /// 128 and 192, but 0.74x at 80, where x's second 64-row group is mostly zero padding.
+    public static let rowRange = 9...192
+
+    /// Past 64 rows x is packed in groups of 64 and the last group is padded with zero rows; at most this
+    /// fraction of the arithmetic may go to padding, or sgemm is faster (80 rows compute 128).
+    static let maximumPaddedFraction = 0.125
+
+    /// Output features per thread below which splitting costs more than it saves (~1 MB of weights).
+    static let minimumWeightsPerThread = 1 << 18
+
+    /// The row stride (floats) to store an [out, inFeatures] weight with: the smallest multiple of 16 at
+    /// least `inFeatures` whose length in cache lines is not a multiple of 8. The kernel reads a tile of
+    /// weight rows in lockstep; rows whose length is a multiple of 4 KB (LLaMA's 2048 and 5632 among
+    /// them) put all of a tile's current lines into one L1 set, which evicts them before their 16
+    /// broadcasts are done and measured 0.65x of the padded speed.
+    public static func paddedRowStride(for inFeatures: Int) -> Int {
+        var padded = (inFeatures + 15) / 16 * 16
+        while (padded / 16) % 8 == 0 { padded += 16 }
+        return padded
+    }
+
+    /// Whether `apply` runs for this product here: the row count is in range and fills its packed groups,
+    /// the CPU has AVX-512 and the weight rows are spread over L1 sets.
+    public static func handles(rows: Int, weightStride: Int) -> Bool {
+        guard rowRange.contains(rows), radfm_broadcast_linear_supported(weightStride) != 0 else { return false }
+        // Up to one group the product is bound by the weight stream, so padding rows costs nothing.
+        let packedRows = radfm_broadcast_packed_count(rows, 1)
+        return packedRows <= 64 || Double(packedRows - rows) <= maximumPaddedFraction * Double(packedRows)
+    }
+
+    /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T`, weight laid out [outFeatures, inFeatures]
+    /// with rows `weightStride` floats apart. Only when `handles(rows:weightStride:)`.
+    public static func apply(
+        _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: UnsafePointer<Float>, weightStride: Int,
+        outFeatures: Int, accumulate: Bool, into y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(handles(rows: rows, weightStride: weightStride), "broadcast linear cannot run \(rows) rows")
+        guard outFeatures > 0 else { return }
+        // The calling thread's scratch: it waits in forEachChunk while the workers read it.
+        guard let packed = radfm_broadcast_scratch(radfm_broadcast_packed_count(rows, inFeatures)) else {
+            fatalError("cannot allocate \(rows) x \(inFeatures) floats of packed activations")
+        }
+        radfm_broadcast_pack(x, rows, inFeatures, inFeatures, packed)
+        let minimumChunk = max(24, minimumWeightsPerThread / max(inFeatures, 1))
+        Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
+            radfm_broadcast_linear(packed, rows, inFeatures, weight, weightStride, range.lowerBound,
+                                   range.upperBound, accumulate ? 1 : 0, y, outFeatures)
+        }
+    }
+}
