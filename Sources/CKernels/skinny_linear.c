@@ -100,6 +100,41 @@ static inline void tile_span(const float *const xr[XR], const float *const wr[WR
     acc[18] = a30; acc[19] = a31; acc[20] = a32; acc[21] = a33; acc[22] = a34; acc[23] = a35;
 }
 
+// One row of x (a decode step at batch 1) has nothing to reuse across x rows, so it gets its own loop: one
+// x vector feeds SINGLE_WR weight rows, a third fewer loads per FMA than the tile with its three copies of
+// the row, which measured 1.10-1.17x with two threads streaming weights from DRAM. Lanes accumulate in the
+// same order as in the tile, so a row's sums do not depend on the batch around it.
+enum { SINGLE_WR = 8 };
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+static void single_row_avx512(const float *x, size_t in, const float *w, size_t ldw, size_t begin, size_t end,
+                              int accumulate, float *y) {
+    for (size_t col = begin; col < end; col += SINGLE_WR) {
+        const size_t cols = min_size(SINGLE_WR, end - col);
+        const float *wr[SINGLE_WR];
+        for (size_t c = 0; c < SINGLE_WR; c++) wr[c] = w + (col + min_size(c, cols - 1)) * ldw;
+        __m512 acc[SINGLE_WR];
+        for (size_t c = 0; c < SINGLE_WR; c++) acc[c] = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= in; i += 16) {
+            const __m512 u = _mm512_loadu_ps(x + i);
+#pragma clang loop unroll(full)
+            for (size_t c = 0; c < SINGLE_WR; c++) acc[c] = _mm512_fmadd_ps(u, _mm512_loadu_ps(wr[c] + i), acc[c]);
+        }
+        if (i < in) {
+            const __mmask16 tailMask = (__mmask16)((1u << (in - i)) - 1);
+            const __m512 u = _mm512_maskz_loadu_ps(tailMask, x + i);
+#pragma clang loop unroll(full)
+            for (size_t c = 0; c < SINGLE_WR; c++)
+                acc[c] = _mm512_fmadd_ps(u, _mm512_maskz_loadu_ps(tailMask, wr[c] + i), acc[c]);
+        }
+        for (size_t c = 0; c < cols; c++) {
+            const float sum = _mm512_reduce_add_ps(acc[c]);
+            y[col + c] = accumulate ? y[col + c] + sum : sum;
+        }
+    }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 static void skinny_avx512(const float *x, size_t rows, size_t in, const float *w, size_t ldw, size_t out,
                           size_t begin, size_t end, int accumulate, float *y) {
@@ -148,7 +183,8 @@ void radfm_skinny_linear(const float *x, size_t rows, size_t in, const float *w,
     if (rows == 0 || begin >= end) return;
 #if defined(__x86_64__)
     if (radfm_has_avx512()) {
-        skinny_avx512(x, rows, in, w, ldw, out, begin, end, accumulate, y);
+        if (rows == 1) single_row_avx512(x, in, w, ldw, begin, end, accumulate, y);
+        else skinny_avx512(x, rows, in, w, ldw, out, begin, end, accumulate, y);
         return;
     }
 #endif

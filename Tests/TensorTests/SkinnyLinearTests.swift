@@ -91,6 +91,24 @@ final class SkinnyLinearTests: XCTestCase {
         }
     }
 
+    /// A decode step at batch 1 takes its own single-row loop; its sums must be bit for bit those the same
+    /// row gets inside a batch, so a study's output does not depend on what it was batched with.
+    func testOneRowAloneGivesTheSameBitsAsInsideABatch() {
+        let (inFeatures, outFeatures, rows) = (2_071, 37, 6)
+        let x = values(rows * inFeatures, seed: 4), w = values(outFeatures * inFeatures, seed: 8)
+        var batched = [Float](repeating: 0, count: rows * outFeatures)
+        radfm_skinny_linear(x, rows, inFeatures, w, inFeatures, outFeatures, 0, outFeatures, 0, &batched)
+        for row in 0..<rows {
+            var alone = [Float](repeating: 0, count: outFeatures)
+            Array(x[row * inFeatures..<(row + 1) * inFeatures]).withUnsafeBufferPointer { single in
+                radfm_skinny_linear(single.baseAddress!, 1, inFeatures, w, inFeatures, outFeatures, 0, outFeatures, 0,
+                                    &alone)
+            }
+            XCTAssertEqual(alone.map(\.bitPattern), batched[row * outFeatures..<(row + 1) * outFeatures].map(\.bitPattern),
+                           "row \(row)")
+        }
+    }
+
     func testKernelWritesOnlyItsFeatureRangeAndCanAccumulate() {
         for kernel in [radfm_skinny_linear, radfm_skinny_linear_portable] as [Kernel] {
             check(rows: 6, inFeatures: 37, outFeatures: 23, begin: 5, end: 18, accumulate: true, kernel: kernel)

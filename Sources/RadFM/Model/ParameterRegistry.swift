@@ -74,7 +74,7 @@ public final class ParameterRegistry {
 
     /// A new zeroed tensor bound to the checkpoint key `prefix + name`.
     public func tensor(_ name: String, shape: [Int], aliases: [String] = []) -> Tensor {
-        let tensor = Tensor(zeros: shape)
+        let tensor = Tensor(zeros: shape, hugePages: true)
         store.bindings.append(ParameterBinding(
             key: prefix + name, aliases: aliases, shape: shape, rowStride: shape.last ?? 1, destination: tensor.data,
             storage: tensor))
@@ -96,7 +96,7 @@ public final class ParameterRegistry {
                      "stacked projections must be matrices with one input width")
         let inFeatures = parts[0].shape[1]
         let stride = layout == .inference ? BroadcastLinear.paddedRowStride(for: inFeatures) : inFeatures
-        let tensor = Tensor(zeros: [parts.map { $0.shape[0] }.reduce(0, +), stride])
+        let tensor = Tensor(zeros: [parts.map { $0.shape[0] }.reduce(0, +), stride], hugePages: true)
         var row = 0
         for part in parts {
             store.bindings.append(ParameterBinding(
