@@ -12,6 +12,9 @@ decode throughput at the largest batch over batch 1 (from the best steps).
     python3 Benchmarks/side_by_side.py --radfm-bin .build/release/radfm --python /path/to/venv/bin/python \\
         --radfm-checkout RADFM_CHECKOUT [--rounds 3] [--depths 4 64] [--batches 1 4 16]
 
+With `--baseline-bin OTHER_RADFM` the other side is a second radfm build instead of PyTorch (an A/B of an
+engine change, ratio = baseline time / radfm time): no venv or checkout needed.
+
 Not part of CI: the PyTorch side needs a benchmark venv (see pytorch_stages.py).
 """
 import argparse
@@ -61,16 +64,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--radfm-bin", default=".build/release/radfm")
     parser.add_argument("--python", default=sys.executable, help="interpreter of the benchmark venv")
-    parser.add_argument("--radfm-checkout", required=True, help="checkout of chaoyi-wu/RadFM")
+    parser.add_argument("--radfm-checkout", help="checkout of chaoyi-wu/RadFM (for the PyTorch side)")
+    parser.add_argument("--baseline-bin", help="another radfm build to compare with instead of PyTorch")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds, after one discarded warm-up round")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--depths", nargs="+", default=["4", "64"])
     parser.add_argument("--batches", nargs="+", default=["1", "4", "16"])
     args = parser.parse_args()
 
+    if not args.baseline_bin and not args.radfm_checkout:
+        parser.error("give --radfm-checkout (PyTorch side) or --baseline-bin (another radfm build)")
     ours = Side("radfm", [args.radfm_bin, "bench", "--lockstep"], OURS)
     ours.wait_ready()
-    theirs = Side("pytorch", [args.python, os.path.join(os.path.dirname(__file__), "pytorch_stages.py"),
+    if args.baseline_bin:
+        other = "baseline"
+        theirs = Side(other, [args.baseline_bin, "bench", "--lockstep"], OURS)
+    else:
+        other = "pytorch"
+        theirs = Side(other, [args.python, os.path.join(os.path.dirname(__file__), "pytorch_stages.py"),
                               "--radfm", args.radfm_checkout, "--threads", str(args.threads), "--stages", "sgemm",
                               "--lockstep"], THEIRS)
     theirs.wait_ready()
@@ -102,13 +113,13 @@ def main():
         theirs.close()
 
     print(f"OpenBLAS kernel {', '.join(sorted(kernels)) or 'unreported'}; {args.threads} threads; lockstep, "
-          f"{args.rounds} timed rounds after a warm-up; ratio = PyTorch time / radfm time")
-    print(f"{'stage':<20}{'radfm best':>11}{'pytorch best':>13}{'ratio of bests':>15}{'pair median':>12}"
+          f"{args.rounds} timed rounds after a warm-up; ratio = {other} time / radfm time")
+    print(f"{'stage':<20}{'radfm best':>11}{other + ' best':>14}{'ratio of bests':>15}{'pair median':>12}"
           f"{'pair range':>14}")
     for stage, ours_times in times["ours"].items():
         best_ours, best_theirs = min(ours_times), min(times["theirs"][stage])
         pair = ratios[stage]
-        print(f"{stage:<20}{best_ours:>11.3f}{best_theirs:>13.3f}{best_theirs / best_ours:>14.2f}x"
+        print(f"{stage:<20}{best_ours:>11.3f}{best_theirs:>14.3f}{best_theirs / best_ours:>14.2f}x"
               f"{statistics.median(pair):>11.2f}x{min(pair):>8.2f}-{max(pair):.2f}x")
     decode = {int(s.split()[-1]): min(t) for s, t in times["ours"].items() if s.startswith("decode batch")}
     if 1 in decode and len(decode) > 1:
