@@ -261,9 +261,11 @@ void radfm_broadcast_pack(const float *x, size_t rows, size_t in, size_t ldx, fl
     pack_portable(x, rows, in, ldx, packed);
 }
 
+int radfm_broadcast_stride_spreads_rows(size_t ldw) { return ldw % LANES == 0 && (ldw / LANES) % 8 != 0; }
+
 int radfm_broadcast_linear_supported(size_t ldw) {
 #if defined(__x86_64__)
-    return radfm_has_avx512() && ldw % LANES == 0 && (ldw / LANES) % 8 != 0;
+    return radfm_has_avx512() && radfm_broadcast_stride_spreads_rows(ldw);
 #else
     (void)ldw;
     return 0;

@@ -18,17 +18,14 @@ public enum BroadcastLinear {
     /// fraction of the arithmetic may go to padding, or sgemm is faster (80 rows compute 128).
     static let maximumPaddedFraction = 0.125
 
-    /// Output features per thread below which splitting costs more than it saves (~1 MB of weights).
-    static let minimumWeightsPerThread = 1 << 18
-
-    /// The row stride (floats) to store an [out, inFeatures] weight with: the smallest multiple of 16 at
-    /// least `inFeatures` whose length in cache lines is not a multiple of 8. The kernel reads a tile of
+    /// The row stride (floats) to store an [out, inFeatures] weight with: the smallest one of at least
+    /// `inFeatures` that `radfm_broadcast_stride_spreads_rows` accepts. The kernel reads a tile of
     /// weight rows in lockstep; rows whose length is a multiple of 4 KB (LLaMA's 2048 and 5632 among
     /// them) put all of a tile's current lines into one L1 set, which evicts them before their 16
     /// broadcasts are done and measured 0.65x of the padded speed.
     public static func paddedRowStride(for inFeatures: Int) -> Int {
         var padded = (inFeatures + 15) / 16 * 16
-        while (padded / 16) % 8 == 0 { padded += 16 }
+        while radfm_broadcast_stride_spreads_rows(padded) == 0 { padded += 16 }
         return padded
     }
 
@@ -36,9 +33,10 @@ public enum BroadcastLinear {
     /// the CPU has AVX-512 and the weight rows are spread over L1 sets.
     public static func handles(rows: Int, weightStride: Int) -> Bool {
         guard rowRange.contains(rows), radfm_broadcast_linear_supported(weightStride) != 0 else { return false }
-        // Up to one group the product is bound by the weight stream, so padding rows costs nothing.
+        // Within one group the product is bound by the weight stream, so padding rows costs nothing.
         let packedRows = radfm_broadcast_packed_count(rows, 1)
-        return packedRows <= 64 || Double(packedRows - rows) <= maximumPaddedFraction * Double(packedRows)
+        return packedRows == radfm_broadcast_group_rows(rows)
+            || Double(packedRows - rows) <= maximumPaddedFraction * Double(packedRows)
     }
 
     /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T`, weight laid out [outFeatures, inFeatures]
@@ -54,7 +52,7 @@ public enum BroadcastLinear {
             fatalError("cannot allocate \(rows) x \(inFeatures) floats of packed activations")
         }
         radfm_broadcast_pack(x, rows, inFeatures, inFeatures, packed)
-        let minimumChunk = max(24, minimumWeightsPerThread / max(inFeatures, 1))
+        let minimumChunk = max(24, SkinnyLinear.minimumWeightsPerThread / max(inFeatures, 1))
         Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
             radfm_broadcast_linear(packed, rows, inFeatures, weight, weightStride, range.lowerBound,
                                    range.upperBound, accumulate ? 1 : 0, y, outFeatures)

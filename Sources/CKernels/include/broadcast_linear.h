@@ -32,8 +32,13 @@ float *radfm_broadcast_scratch(size_t count);
 /// radfm_broadcast_packed_count(rows, in) floats; any alignment works, 64 bytes is fastest.
 void radfm_broadcast_pack(const float *x, size_t rows, size_t in, size_t ldx, float *packed);
 
+/// Whether consecutive weight rows `ldw` floats apart start in different L1 sets, as the kernel needs:
+/// the stride is a multiple of 16 whose length in 64-byte lines is not a multiple of 8. Independent of
+/// the CPU, so that a model's weight layout is the same on every machine.
+int radfm_broadcast_stride_spreads_rows(size_t ldw);
+
 /// Whether radfm_broadcast_linear can run here with this weight row stride: the CPU has AVX-512 and
-/// the stride (floats) is a multiple of 16 whose 64-byte lines spread over L1 sets: (ldw / 16) % 8 != 0.
+/// radfm_broadcast_stride_spreads_rows(ldw).
 int radfm_broadcast_linear_supported(size_t ldw);
 
 /// y[r, j] (+)= sum_k x[r, k] * w[j * ldw + k] for r < rows, j in [begin, end), y row stride `ldy`.
