@@ -101,12 +101,13 @@ final class BroadcastLinearTests: XCTestCase {
     }
 
     /// Every row-group size (16, 32, 64 and several groups) with its partial groups, every inner-dimension
-    /// tail shorter than a vector, and weight tiles of 24, 12 and 6 rows cut short at the end.
+    /// tail shorter than a vector (and each remainder of the 16-row tile's unroll by 4), and weight tiles of 24,
+    /// 12 and 6 rows cut short at the end.
     func testKernelMatchesSgemmForEveryGroupSizeAndTileTail() throws {
         try skipWithoutAVX512()
         let outTails = [1, 5, 23, 24, 25, 70]
         for (i, rows) in [1, 9, 15, 16, 17, 31, 32, 33, 64, 65, 100, 128, 192].enumerated() {
-            for (j, inFeatures) in [16, 17, 33, 130].enumerated() {
+            for (j, inFeatures) in [16, 17, 19, 33, 130].enumerated() {
                 check(Shape(rows: rows, inFeatures: inFeatures, outFeatures: outTails[(i + j) % outTails.count],
                             accumulate: (i + j) % 2 == 1))
             }
