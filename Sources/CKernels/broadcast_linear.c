@@ -255,9 +255,9 @@ RADFM_AVX512 static void tile_span16_full(const float *x, const float *w, size_t
         RADFM_STORE_ALL
         : [x] "+r"(xp), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [q] "+r"(quads), [r] "+r"(rest)
         : [s1] "r"(s1), [s3] "r"(s3), [s5] "r"(s5), [s7] "r"(s7), [slot] "r"(slot)
-        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-          "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",
-          "xmm23", "xmm24", "memory", "cc");
+        : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11",
+          "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22",
+          "zmm23", "zmm24", "memory", "cc");
 }
 
 RADFM_AVX512 static void tile_span32(const float *x, const float *const wr[ACCUMULATORS], size_t from,
