@@ -22,26 +22,45 @@ struct ModelInitCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 0
 
+    @Option(help: "Largest shard, e.g. 2GB or 500MB: a model larger than this is written as sharded safetensors with model.safetensors.index.json, otherwise as one model.safetensors.")
+    var shardSize: String = "2GB"
+
     func run() throws {
+        guard let maximumShardBytes = ModelConvertCommand.byteCount(shardSize), maximumShardBytes > 0 else {
+            throw ValidationError("--shard-size '\(shardSize)' is not a size such as 2GB, 500MB or 1073741824")
+        }
         let configURL = URL(fileURLWithPath: config)
         let modelConfig = try RadFMConfig.load(from: configURL)
         let outURL = URL(fileURLWithPath: out, isDirectory: true)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        // The model's large tensors are anonymous mappings that cost nothing until written. Each tensor is
+        // filled, copied into its shard and given back to the kernel, so memory stays near one shard.
         let model = RadFMModel(config: modelConfig, layout: .contiguous)
         var random = SplitMix64(seed: seed)
-        var writer = SafetensorsWriter()
-        var count = 0
-        for binding in model.parameters {
-            RandomInitialisation.fill(binding.values, key: binding.key, shape: binding.shape, random: &random)
-            writer.add(binding.key, shape: binding.shape, borrowing: UnsafeBufferPointer(binding.values))
-            count += binding.count
+        let entries = model.parameters.map { binding in
+            SafetensorsSharding.Entry(key: binding.key, byteCount: binding.count * MemoryLayout<Float>.size) { writer in
+                RandomInitialisation.fill(binding.values, key: binding.key, shape: binding.shape, random: &random)
+                writer.add(binding.key, shape: binding.shape, data: UnsafeBufferPointer(binding.values))
+                binding.releasePages()
+            }
         }
-        try writer.write(to: outURL.appendingPathComponent("model.safetensors"))
+        let totalBytes = entries.reduce(0) { $0 + $1.byteCount }
+        let layout: String
+        if totalBytes <= maximumShardBytes {
+            var writer = SafetensorsWriter()
+            for entry in entries { try entry.add(&writer) }
+            try writer.write(to: outURL.appendingPathComponent("model.safetensors"))
+            layout = "model.safetensors"
+        } else {
+            let summary = try SafetensorsSharding.write(entries, to: outURL, maximumShardBytes: maximumShardBytes)
+            layout = "\(summary.shardFiles.count) shards"
+        }
         try Data(contentsOf: configURL).write(to: outURL.appendingPathComponent("config.json"))
         let tokenizerTarget = outURL.appendingPathComponent("tokenizer.model")
         try? FileManager.default.removeItem(at: tokenizerTarget)
         try FileManager.default.copyItem(at: URL(fileURLWithPath: tokenizer), to: tokenizerTarget)
-        print("model init: \(model.parameters.count) tensors, \(count) parameters, seed \(seed) -> \(outURL.path)")
+        let parameters = totalBytes / MemoryLayout<Float>.size
+        print("model init: \(model.parameters.count) tensors, \(parameters) parameters, seed \(seed) -> \(outURL.path) (\(layout))")
     }
 }
 

@@ -3,8 +3,9 @@ import Foundation
 /// Writes a checkpoint as sharded safetensors with a `model.safetensors.index.json`, the layout transformers
 /// and this package load.
 ///
-/// Tensors are copied one at a time from the memory-mapped source into the shard being built, and a shard is
-/// written and freed before the next one starts, so peak memory stays near one shard, whatever the model size.
+/// Tensors are added one at a time to the shard being built (copied from a memory-mapped source, or filled by
+/// `radfm model init`), and a shard is written and freed before the next one starts, so peak memory stays near
+/// one shard, whatever the model size.
 public enum SafetensorsSharding {
     public static let indexFileName = "model.safetensors.index.json"
 
@@ -14,13 +15,40 @@ public enum SafetensorsSharding {
         public let totalBytes: Int
     }
 
+    /// One tensor to store: its key, its size in the file, and how to add it to the writer of its shard.
+    /// `add` runs when the shard is built, so the tensor's bytes need to exist only from then until the
+    /// shard is written.
+    public struct Entry {
+        public let key: String
+        public let byteCount: Int
+        public let add: (inout SafetensorsWriter) throws -> Void
+
+        public init(key: String, byteCount: Int, add: @escaping (inout SafetensorsWriter) throws -> Void) {
+            self.key = key
+            self.byteCount = byteCount
+            self.add = add
+        }
+    }
+
     /// Converts `reader`'s tensors into shards of at most `maximumShardBytes` each (a single tensor larger than
     /// that gets a shard of its own) in `directory`, which is created when missing.
     @discardableResult
     public static func write(
         _ reader: CheckpointReader, to directory: URL, maximumShardBytes: Int
     ) throws -> Summary {
-        let plan = try planShards(reader, maximumShardBytes: maximumShardBytes)
+        let entries = try reader.keys.map { key in
+            Entry(key: key, byteCount: try storedByteCount(key, in: reader)) { writer in
+                try copy(key, from: reader, into: &writer)
+            }
+        }
+        return try write(entries, to: directory, maximumShardBytes: maximumShardBytes)
+    }
+
+    /// Writes `entries`, in order, into shards of at most `maximumShardBytes` each (a single tensor larger than
+    /// that gets a shard of its own) and the index, in `directory`, which is created when missing.
+    @discardableResult
+    public static func write(_ entries: [Entry], to directory: URL, maximumShardBytes: Int) throws -> Summary {
+        let plan = planShards(entries, maximumShardBytes: maximumShardBytes)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -29,12 +57,12 @@ public enum SafetensorsSharding {
         var weightMap: [String: String] = [:]
         var shardFiles: [String] = []
         var totalBytes = 0
-        for (index, keys) in plan.enumerated() {
+        for (index, shard) in plan.enumerated() {
             let name = String(format: "model-%05d-of-%05d.safetensors", index + 1, plan.count)
             var writer = SafetensorsWriter()
-            for key in keys {
-                try copy(key, from: reader, into: &writer)
-                weightMap[key] = name
+            for entry in shard {
+                try entry.add(&writer)
+                weightMap[entry.key] = name
             }
             totalBytes += writer.byteCount
             try writer.write(to: directory.appendingPathComponent(name))
@@ -51,20 +79,19 @@ public enum SafetensorsSharding {
         return Summary(shardFiles: shardFiles, tensorCount: weightMap.count, totalBytes: totalBytes)
     }
 
-    /// Groups keys, in checkpoint order, into shards by their stored size.
-    private static func planShards(_ reader: CheckpointReader, maximumShardBytes: Int) throws -> [[String]] {
-        var shards: [[String]] = []
-        var current: [String] = []
+    /// Groups entries, in order, into shards by their stored size.
+    private static func planShards(_ entries: [Entry], maximumShardBytes: Int) -> [[Entry]] {
+        var shards: [[Entry]] = []
+        var current: [Entry] = []
         var currentBytes = 0
-        for key in reader.keys {
-            let bytes = try storedByteCount(key, in: reader)
-            if !current.isEmpty, currentBytes + bytes > maximumShardBytes {
+        for entry in entries {
+            if !current.isEmpty, currentBytes + entry.byteCount > maximumShardBytes {
                 shards.append(current)
                 current = []
                 currentBytes = 0
             }
-            current.append(key)
-            currentBytes += bytes
+            current.append(entry)
+            currentBytes += entry.byteCount
         }
         if !current.isEmpty { shards.append(current) }
         return shards

@@ -37,6 +37,12 @@ public struct ParameterBinding {
         return UnsafeMutableBufferPointer(start: destination, count: count)
     }
 
+    /// Gives this tensor's whole pages back to the kernel once a writer has stored it (they read as zeros
+    /// afterwards), so that filling and writing a model tensor by tensor never holds all of it.
+    public func releasePages() {
+        storage.releasePages(from: destination, count: span.count)
+    }
+
     /// Every float from the first row's start to the last row's end, pads between rows included (pads are
     /// never read by the kernels, so filling them is harmless): for bulk initialisation of any layout.
     public var span: UnsafeMutableBufferPointer<Float> {
