@@ -72,7 +72,7 @@ let package = Package(
         // Tests: one target per library, plus integration tests against real servers.
         .target(name: "TestSupport", dependencies: ["Postgres", "Kafka"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "RadFMTests", dependencies: ["RadFM", "Tensor"], exclude: ["Fixtures", "ModelReference"]),
+        .testTarget(name: "RadFMTests", dependencies: ["RadFM", "Tensor", "TestSupport"], exclude: ["Fixtures", "ModelReference"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CDicom"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport", .product(name: "Logging", package: "swift-log")]),

@@ -9,54 +9,30 @@ import XCTest
 /// random model made by `radfm model init`: the answers are noise, so the test pins the pipeline (every
 /// sample answered, scored, written, recorded), not the scores.
 final class EvalRunCommandTests: XCTestCase {
-    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    private static let repository = CommandLineTesting.repository
     private var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("radbench-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try CommandLineTesting.temporaryFolder("radbench-run")
     }
 
     override func tearDown() {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    private func skipOrFail(_ message: String) throws -> Never {
-        if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail(message) }
-        throw XCTSkip(message)
-    }
+    private func skipOrFail(_ message: String) throws -> Never { try CommandLineTesting.skipOrFail(message) }
 
     private func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        // Only what the test passes: a RADFM_DATABASE_URL in the caller's environment (test.sh exports
-        // the local service database) must not send this run's results to an unmigrated database.
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RADFM_") }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        try CommandLineTesting.run(executable, arguments)
     }
 
     private func radfm(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let bundle = Bundle(for: Self.self).bundleURL
-        let binary = (bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle).appendingPathComponent("radfm")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { try skipOrFail("radfm not built at \(binary.path)") }
-        return try run(binary, arguments)
+        try CommandLineTesting.radfm(arguments, builtWith: Self.self)
     }
 
     /// A random tiny model directory (Config/models/radfm-tiny.json, LLaMA's tokenizer from shared/radfm).
     private func tinyModel() throws -> URL {
-        let tokenizer = [Self.repository.deletingLastPathComponent().appendingPathComponent("shared/radfm/tokenizer.model"),
-                         URL(fileURLWithPath: "/work/shared/radfm/tokenizer.model")]
-            .first { FileManager.default.fileExists(atPath: $0.path) }
-        guard let tokenizer else { try skipOrFail("LLaMA tokenizer.model not found in shared/radfm") }
+        let tokenizer = try CommandLineTesting.tokenizer()
         let model = folder.appendingPathComponent("tiny-random")
         let made = try radfm(["model", "init", "--config", Self.repository.appendingPathComponent("Config/models/radfm-tiny.json").path,
                               "--tokenizer", tokenizer.path, "--out", model.path])

@@ -1,29 +1,13 @@
 import Foundation
 import RadBench
+import TestSupport
 import XCTest
 
 /// `radfm eval score` end to end: the binary SwiftPM builds next to the test bundle. Run alone (only this
 /// target built) the binary may be absent; then the tests skip, unless CI is set.
 final class EvalScoreCommandTests: XCTestCase {
     private func radfm(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        // On Linux the bundle URL is the build folder itself; on macOS it is the .xctest inside it.
-        let bundle = Bundle(for: Self.self).bundleURL
-        let binary = (bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle).appendingPathComponent("radfm")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("radfm not built at \(binary.path)") }
-            throw XCTSkip("radfm not built at \(binary.path)")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        try CommandLineTesting.radfm(arguments, builtWith: Self.self)
     }
 
     func testJSONOutputIsTheTaskScoreOfTheFile() throws {

@@ -1,48 +1,29 @@
 import Foundation
 import RadFM
+import TestSupport
 import XCTest
 
 /// `radfm model init` fills and stores the model one tensor at a time: past `--shard-size` it writes shards
 /// and an index instead of one file, and either way the stored weights are the same for one seed.
 final class ModelInitCommandTests: XCTestCase {
-    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     private var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("model-init-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try CommandLineTesting.temporaryFolder("model-init")
     }
 
     override func tearDown() {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    private func skipOrFail(_ message: String) throws -> Never {
-        if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail(message) }
-        throw XCTSkip(message)
-    }
-
     private func initModel(into name: String, extra: [String]) throws -> URL {
-        let bundle = Bundle(for: Self.self).bundleURL
-        let binary = (bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle).appendingPathComponent("radfm")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { try skipOrFail("radfm not built at \(binary.path)") }
-        let tokenizer = [Self.repository.deletingLastPathComponent().appendingPathComponent("shared/radfm/tokenizer.model"),
-                         URL(fileURLWithPath: "/work/shared/radfm/tokenizer.model")]
-            .first { FileManager.default.fileExists(atPath: $0.path) }
-        guard let tokenizer else { try skipOrFail("LLaMA tokenizer.model not found in shared/radfm") }
         let out = folder.appendingPathComponent(name)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["model", "init", "--config", Self.repository.appendingPathComponent("Config/models/radfm-tiny.json").path,
-                             "--tokenizer", tokenizer.path, "--out", out.path, "--seed", "7"] + extra
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, message)
+        let config = CommandLineTesting.repository.appendingPathComponent("Config/models/radfm-tiny.json")
+        let made = try CommandLineTesting.radfm(
+            ["model", "init", "--config", config.path, "--tokenizer", try CommandLineTesting.tokenizer().path,
+             "--out", out.path, "--seed", "7"] + extra,
+            builtWith: Self.self)
+        XCTAssertEqual(made.status, 0, made.errors)
         return out
     }
 
