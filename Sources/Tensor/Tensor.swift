@@ -16,6 +16,9 @@ public final class Tensor: @unchecked Sendable {
     /// Size of a transparent huge page on x86-64 and the usual arm64 kernels.
     static let hugePageBytes = 2 << 20
 
+    /// Size of an ordinary page, the unit of mappings and of `releasePages`.
+    static let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     /// Bytes of the anonymous mapping behind `data`, or 0 when `data` came from the allocator.
     private let mappedByteCount: Int
 
@@ -47,15 +50,15 @@ public final class Tensor: @unchecked Sendable {
     /// mapped one huge page longer, then the slack before and after the aligned range is unmapped. The end is
     /// not rounded up to a huge page: the kernel would back that last partial huge page with a whole one.
     private static func mapHugePageAligned(_ byteCount: Int) -> (UnsafeMutableRawPointer, Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let length = (byteCount + page - 1) / page * page
+        let length = (byteCount + pageBytes - 1) / pageBytes * pageBytes
         let mapped = mmap(nil, length + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let mapped, mapped != MAP_FAILED else {
             fatalError("cannot map \(length) bytes for a tensor: \(String(cString: strerror(errno)))")
         }
         let start = Int(bitPattern: mapped), aligned = (start + hugePageBytes - 1) / hugePageBytes * hugePageBytes
         if aligned > start { munmap(mapped, aligned - start) }
-        let tail = start + length + hugePageBytes - (aligned + length)
+        // The mapping ends at start + length + hugePageBytes; the aligned range at aligned + length.
+        let tail = start + hugePageBytes - aligned
         if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), tail) }
         let raw = UnsafeMutableRawPointer(bitPattern: aligned)!
         // Advice only: where the kernel has huge pages off, the tensor keeps ordinary pages.
@@ -68,9 +71,9 @@ public final class Tensor: @unchecked Sendable {
     /// that memory stays near one tensor instead of the whole model. Partial pages at either end are kept.
     public func releasePages(from start: UnsafeMutablePointer<Float>, count releasedCount: Int) {
         precondition(start >= data && start + releasedCount <= data + max(count, 1), "range outside the tensor")
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = Tensor.pageBytes
         let first = (Int(bitPattern: start) + page - 1) / page * page
-        let end = (Int(bitPattern: start + releasedCount)) / page * page
+        let end = Int(bitPattern: start + releasedCount) / page * page
         guard end > first else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, MADV_DONTNEED)
     }
