@@ -32,9 +32,9 @@ struct ModelInitCommand: ParsableCommand {
         let configURL = URL(fileURLWithPath: config)
         let modelConfig = try RadFMConfig.load(from: configURL)
         let outURL = URL(fileURLWithPath: out, isDirectory: true)
-        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
         // The model's large tensors are anonymous mappings that cost nothing until written. Each tensor is
-        // filled, copied into its shard and given back to the kernel, so memory stays near one shard.
+        // filled, copied into its shard (or the one file) and given back to the kernel, so memory stays near one
+        // shard; `write` creates the output folder.
         let model = RadFMModel(config: modelConfig, layout: .contiguous)
         var random = SplitMix64(seed: seed)
         let entries = model.parameters.map { binding in
@@ -44,22 +44,14 @@ struct ModelInitCommand: ParsableCommand {
                 binding.releasePages()
             }
         }
-        let totalBytes = entries.reduce(0) { $0 + $1.byteCount }
-        let layout: String
-        if totalBytes <= maximumShardBytes {
-            var writer = SafetensorsWriter()
-            for entry in entries { try entry.add(&writer) }
-            try writer.write(to: outURL.appendingPathComponent("model.safetensors"))
-            layout = "model.safetensors"
-        } else {
-            let summary = try SafetensorsSharding.write(entries, to: outURL, maximumShardBytes: maximumShardBytes)
-            layout = "\(summary.shardFiles.count) shards"
-        }
+        let summary = try SafetensorsSharding.write(entries, to: outURL, maximumShardBytes: maximumShardBytes,
+                                                    singleFileName: "model.safetensors")
+        let layout = summary.shardFiles.count == 1 ? summary.shardFiles[0] : "\(summary.shardFiles.count) shards"
         try Data(contentsOf: configURL).write(to: outURL.appendingPathComponent("config.json"))
         let tokenizerTarget = outURL.appendingPathComponent("tokenizer.model")
         try? FileManager.default.removeItem(at: tokenizerTarget)
         try FileManager.default.copyItem(at: URL(fileURLWithPath: tokenizer), to: tokenizerTarget)
-        let parameters = totalBytes / MemoryLayout<Float>.size
+        let parameters = model.parameters.reduce(0) { $0 + $1.count }
         print("model init: \(model.parameters.count) tensors, \(parameters) parameters, seed \(seed) -> \(outURL.path) (\(layout))")
     }
 }

@@ -9,7 +9,6 @@ import XCTest
 /// random model made by `radfm model init`: the answers are noise, so the test pins the pipeline (every
 /// sample answered, scored, written, recorded), not the scores.
 final class EvalRunCommandTests: XCTestCase {
-    private static let repository = CommandLineTesting.repository
     private var folder: URL!
 
     override func setUpWithError() throws {
@@ -20,12 +19,6 @@ final class EvalRunCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    private func skipOrFail(_ message: String) throws -> Never { try CommandLineTesting.skipOrFail(message) }
-
-    private func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        try CommandLineTesting.run(executable, arguments)
-    }
-
     private func radfm(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         try CommandLineTesting.radfm(arguments, builtWith: Self.self)
     }
@@ -34,7 +27,7 @@ final class EvalRunCommandTests: XCTestCase {
     private func tinyModel() throws -> URL {
         let tokenizer = try CommandLineTesting.tokenizer()
         let model = folder.appendingPathComponent("tiny-random")
-        let made = try radfm(["model", "init", "--config", Self.repository.appendingPathComponent("Config/models/radfm-tiny.json").path,
+        let made = try radfm(["model", "init", "--config", CommandLineTesting.repository.appendingPathComponent("Config/models/radfm-tiny.json").path,
                               "--tokenizer", tokenizer.path, "--out", model.path])
         XCTAssertEqual(made.status, 0, made.errors)
         return model
@@ -43,9 +36,9 @@ final class EvalRunCommandTests: XCTestCase {
     /// RadBench-offline rebuilt here by its script, cut to the first modality-recognition sample of each modality.
     private func offlineSlice() throws -> (manifest: URL, samples: [BenchSample]) {
         let set = folder.appendingPathComponent("radbench-offline")
-        let built = try run(URL(fileURLWithPath: "/usr/bin/env"),
-                            ["python3", Self.repository.appendingPathComponent("Bench/make_radbench_offline.py").path, "--out", set.path])
-        guard built.status == 0 else { try skipOrFail("make_radbench_offline.py failed (python3, pydicom, pydicom-data, mricron-data): \(built.errors)") }
+        let built = try CommandLineTesting.run(URL(fileURLWithPath: "/usr/bin/env"),
+                            ["python3", CommandLineTesting.repository.appendingPathComponent("Bench/make_radbench_offline.py").path, "--out", set.path])
+        guard built.status == 0 else { try CommandLineTesting.skipOrFail("make_radbench_offline.py failed (python3, pydicom, pydicom-data, mricron-data): \(built.errors)") }
         let manifest = set.appendingPathComponent("manifest.jsonl")
         let lines = try String(contentsOf: manifest, encoding: .utf8).split(separator: "\n")
         var seen = Set<String>(), slice: [Substring] = []
@@ -82,12 +75,12 @@ final class EvalRunCommandTests: XCTestCase {
     /// The default model (Models/radfm-mini, float16 safetensors trained by its recipe) loads and answers the
     /// modality of scans it was trained on, as its model card says; a corrupted or mis-converted file would not.
     func testDefaultModelAnswersTheModalityOfItsTrainingScans() throws {
-        let located = try run(URL(fileURLWithPath: "/usr/bin/env"),
+        let located = try CommandLineTesting.run(URL(fileURLWithPath: "/usr/bin/env"),
                               ["python3", "-c", "import os, pydicom.data; print(os.path.dirname(pydicom.data.__file__))"])
-        guard located.status == 0 else { try skipOrFail("pydicom is not installed: \(located.errors)") }
+        guard located.status == 0 else { try CommandLineTesting.skipOrFail("pydicom is not installed: \(located.errors)") }
         let testFiles = URL(fileURLWithPath: located.output.trimmingCharacters(in: .whitespacesAndNewlines))
             .appendingPathComponent("test_files")
-        let model = Self.repository.appendingPathComponent("Models/radfm-mini")
+        let model = CommandLineTesting.repository.appendingPathComponent("Models/radfm-mini")
         for (file, modality) in [("CT_small.dcm", "CT"), ("MR_small.dcm", "MR")] {
             let result = try radfm(["infer", "--model", model.path, "--image", testFiles.appendingPathComponent(file).path,
                                     "--prompt", "Which imaging modality was used to acquire this image?",
@@ -112,7 +105,7 @@ final class EvalRunCommandTests: XCTestCase {
         defer { database.drop() }
         let connection = try PostgresConnection(url: database.url)
         defer { connection.close() }
-        try Migrator(directory: Self.repository.appendingPathComponent("Migrations"), logger: Logger(label: "radbench-tests"))
+        try Migrator(directory: CommandLineTesting.repository.appendingPathComponent("Migrations"), logger: Logger(label: "radbench-tests"))
             .migrate(connection)
         let model = try tinyModel()
         let (manifest, samples) = try offlineSlice()

@@ -32,6 +32,7 @@ final class ModelInitCommandTests: XCTestCase {
         let sharded = try initModel(into: "sharded", extra: ["--shard-size", "200KB"])
         let files = try FileManager.default.contentsOfDirectory(atPath: sharded.path)
         XCTAssertTrue(FileManager.default.fileExists(atPath: single.appendingPathComponent("model.safetensors").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: single.appendingPathComponent(SafetensorsSharding.indexFileName).path))
         XCTAssertFalse(files.contains("model.safetensors"))
         XCTAssertTrue(files.contains(SafetensorsSharding.indexFileName))
         XCTAssertGreaterThan(files.filter { $0.hasPrefix("model-") }.count, 2, "a tiny model is several 200 KB shards")

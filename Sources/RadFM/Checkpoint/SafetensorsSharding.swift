@@ -45,10 +45,14 @@ public enum SafetensorsSharding {
     }
 
     /// Writes `entries`, in order, into shards of at most `maximumShardBytes` each (a single tensor larger than
-    /// that gets a shard of its own) and the index, in `directory`, which is created when missing.
+    /// that gets a shard of its own) and the index, in `directory`, which is created when missing. With
+    /// `singleFileName`, entries that fit in one shard are written as that one file instead, without an index.
     @discardableResult
-    public static func write(_ entries: [Entry], to directory: URL, maximumShardBytes: Int) throws -> Summary {
+    public static func write(
+        _ entries: [Entry], to directory: URL, maximumShardBytes: Int, singleFileName: String? = nil
+    ) throws -> Summary {
         let plan = planShards(entries, maximumShardBytes: maximumShardBytes)
+        let single = plan.count <= 1 ? singleFileName : nil
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -58,7 +62,7 @@ public enum SafetensorsSharding {
         var shardFiles: [String] = []
         var totalBytes = 0
         for (index, shard) in plan.enumerated() {
-            let name = String(format: "model-%05d-of-%05d.safetensors", index + 1, plan.count)
+            let name = single ?? String(format: "model-%05d-of-%05d.safetensors", index + 1, plan.count)
             var writer = SafetensorsWriter()
             for entry in shard {
                 try entry.add(&writer)
@@ -68,6 +72,8 @@ public enum SafetensorsSharding {
             try writer.write(to: directory.appendingPathComponent(name))
             shardFiles.append(name)
         }
+        let summary = Summary(shardFiles: shardFiles, tensorCount: weightMap.count, totalBytes: totalBytes)
+        if single != nil { return summary }
         let index: [String: Any] = ["metadata": ["total_size": totalBytes], "weight_map": weightMap]
         let indexURL = directory.appendingPathComponent(indexFileName)
         do {
@@ -76,7 +82,7 @@ public enum SafetensorsSharding {
         } catch {
             throw CheckpointError(.io, file: indexURL.path, detail: "cannot write: \(error.localizedDescription)")
         }
-        return Summary(shardFiles: shardFiles, tensorCount: weightMap.count, totalBytes: totalBytes)
+        return summary
     }
 
     /// Groups entries, in order, into shards by their stored size.
