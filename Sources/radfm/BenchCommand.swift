@@ -35,6 +35,15 @@ struct BenchCommand: ParsableCommand {
         """)
     var lockstep = false
 
+    func validate() throws {
+        guard promptTokens > 0, decodeTokens > 0, llmLayers > 0 else {
+            throw ValidationError("--prompt-tokens, --decode-tokens and --llm-layers must be positive")
+        }
+        guard batches.allSatisfy({ $0 > 0 }), depths.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--batches and --depths must be positive")
+        }
+    }
+
     /// The sizes actually run: the options, or the smoke-test sizes with `--quick`.
     var plan: (depths: [Int], batches: [Int], promptTokens: Int, decodeTokens: Int, sgemmSize: Int) {
         quick ? ([4], [1, 2], 8, 2, 256) : (depths, batches, promptTokens, decodeTokens, 2048)
@@ -92,6 +101,9 @@ struct BenchCommand: ParsableCommand {
             let prefill = min(try stages.prefill(batch: batch), try stages.prefill(batch: batch))
             print(stages.prefillLine(batch: batch, prefill))
             print(stages.decodeLine(batch: batch, try stages.decode(batch: batch)))
+        }
+        if let small = plan.batches.min(), let large = plan.batches.max(), small < large {
+            print(try stages.decodeScaling(small: small, large: large).line)
         }
     }
 

@@ -84,20 +84,81 @@ final class BenchStages {
 
     /// `decodeTokens` greedy steps continuing the latest prefill of this batch; the median step.
     func decode(batch: Int) throws -> Timing {
-        guard let (caches, prefillLogits) = prefilled.removeValue(forKey: batch) else {
+        let run = try decodeRun(batch: batch)
+        let steps = try (0..<decodeTokens).map { _ in try run.step() }
+        return Self.median(steps)
+    }
+
+    /// Decode throughput of `large` sequences over `small`, with their steps taken in alternation (the
+    /// order swapping every step) after one prefill of each: the two figures `decode(batch:)` gives are
+    /// minutes apart, on a machine whose speed drifts by more than their ratio's margin over minutes.
+    func decodeScaling(small: Int, large: Int) throws -> DecodeScaling {
+        guard small != large else {
+            throw RequestError(description: "decode scaling needs two batch sizes, got \(small) twice")
+        }
+        _ = try prefill(batch: small)
+        _ = try prefill(batch: large)
+        let runs = (small: try decodeRun(batch: small), large: try decodeRun(batch: large))
+        var smallSteps: [Timing] = [], largeSteps: [Timing] = []
+        for index in 0..<decodeTokens {
+            if index % 2 == 0 {
+                smallSteps.append(try runs.small.step())
+                largeSteps.append(try runs.large.step())
+            } else {
+                largeSteps.append(try runs.large.step())
+                smallSteps.append(try runs.small.step())
+            }
+        }
+        let pairRatios = zip(smallSteps, largeSteps).map { Double(large) * $0.wall / (Double(small) * $1.wall) }
+        return DecodeScaling(small: small, large: large, smallStep: Self.median(smallSteps),
+                             largeStep: Self.median(largeSteps), pairRatio: pairRatios.sorted()[pairRatios.count / 2])
+    }
+
+    struct DecodeScaling {
+        let small: Int, large: Int
+        /// Median steps of each batch size.
+        let smallStep: Timing, largeStep: Timing
+        /// Median over step pairs of the throughput ratio within the pair.
+        let pairRatio: Double
+
+        var throughputRatio: Double { Double(large) * smallStep.wall / (Double(small) * largeStep.wall) }
+
+        var line: String {
+            String(format: "decode scaling, batch %d over %d, alternating steps: %.3f s and %.3f s per step, "
+                   + "throughput %.2fx (pair median %.2fx)", large, small, largeStep.wall, smallStep.wall,
+                   throughputRatio, pairRatio)
+        }
+    }
+
+    /// Greedy decoding of one batch, a step at a time, continuing (and using up) its latest prefill.
+    private final class DecodeRun {
+        let model: RadFMModel
+        let caches: [KVCache]
+        var logits: Tensor
+
+        init(model: RadFMModel, caches: [KVCache], logits: Tensor) {
+            self.model = model
+            self.caches = caches
+            self.logits = logits
+        }
+
+        func step() throws -> Timing {
+            let next = (0..<caches.count).map { [GreedyDecoder.argmax(logits.row($0), count: logits.columns)] }
+            let noImages = [Tensor?](repeating: nil, count: caches.count)
+            return try BenchStages.time {
+                logits = try model.forward(tokens: next, visualTokens: noImages, caches: caches)
+            }
+        }
+    }
+
+    private func decodeRun(batch: Int) throws -> DecodeRun {
+        guard let (caches, logits) = prefilled.removeValue(forKey: batch) else {
             throw RequestError(description: "decode batch \(batch) needs a prefill of batch \(batch) first")
         }
-        let noImages = [Tensor?](repeating: nil, count: batch)
-        var logits = prefillLogits
-        var steps: [Timing] = []
-        for _ in 0..<decodeTokens {
-            let next = (0..<batch).map { [GreedyDecoder.argmax(logits.row($0), count: logits.columns)] }
-            steps.append(try Self.time {
-                logits = try model.forward(tokens: next, visualTokens: noImages, caches: caches)
-            })
-        }
-        return steps.sorted()[steps.count / 2]
+        return DecodeRun(model: model, caches: caches, logits: logits)
     }
+
+    private static func median(_ timings: [Timing]) -> Timing { timings.sorted()[timings.count / 2] }
 
     func decodeLine(batch: Int, _ timing: Timing) -> String {
         line("decode batch \(batch)", timing,

@@ -67,6 +67,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasPrefix("OpenBLAS kernel ") }, "the kernel in use is reported")
     }
 
+    func testBenchQuickTimesEveryStageAndTheDecodeScalingInAlternatingSteps() throws {
+        let outcome = try radfm(["bench", "--quick"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let lines = outcome.stdout.split(separator: "\n").map(String.init)
+        for stage in ["sgemm 256x256x256: ", "vision 64x64x4 ", "prefill batch 1 ", "decode batch 1 ", "prefill batch 2 ",
+                      "decode batch 2 ", "decode scaling, batch 2 over 1, alternating steps: "] {
+            XCTAssertEqual(lines.filter { $0.hasPrefix(stage) }.count, 1, "one `\(stage)` line in \(lines)")
+        }
+        let scaling = try XCTUnwrap(lines.first { $0.contains("alternating steps") })
+        XCTAssertNotNil(scaling.range(of: #"throughput [0-9.]+x \(pair median [0-9.]+x\)$"#, options: .regularExpression),
+                        scaling)
+    }
+
+    func testBenchRejectsNonPositiveSizesWithOneLine() throws {
+        let outcome = try radfm(["bench", "--quick", "--decode-tokens", "0"])
+        XCTAssertNotEqual(outcome.status, 0)
+        XCTAssertTrue(outcome.stderr.contains("--decode-tokens"), outcome.stderr)
+        XCTAssertFalse(outcome.stderr.contains("Fatal error"), outcome.stderr)
+    }
+
     func testHelpListsTheServiceCommands() throws {
         let help = try radfm(["--help"])
         XCTAssertEqual(help.status, 0)
