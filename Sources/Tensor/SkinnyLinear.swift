@@ -17,6 +17,16 @@ public enum SkinnyLinear {
     /// Output features per thread below which splitting costs more than it saves (~1 MB of weights).
     static let minimumWeightsPerThread = 1 << 18
 
+    /// Rows up to which a product is bound by streaming the weight, so its time hardly grows with the rows;
+    /// past them the arithmetic grows with every row, and smaller weights are worth splitting (the
+    /// perceiver's 768 x 512 projections over 32 latents ran on one thread).
+    static let streamingRows = 4
+
+    /// Output features a thread gets at least, so that its share is worth a dispatch.
+    static func minimumFeaturesPerThread(rows: Int, inFeatures: Int) -> Int {
+        max(4, minimumWeightsPerThread / max(inFeatures * max(1, rows / streamingRows), 1))
+    }
+
     /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T`, weight laid out [outFeatures, inFeatures]
     /// with rows `weightStride` floats apart.
     public static func apply(
@@ -24,8 +34,7 @@ public enum SkinnyLinear {
         outFeatures: Int, accumulate: Bool, into y: UnsafeMutablePointer<Float>
     ) {
         guard rows > 0, outFeatures > 0 else { return }
-        let minimumChunk = max(4, minimumWeightsPerThread / max(inFeatures, 1))
-        Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
+        Parallel.forEachChunk(outFeatures, minimumChunk: minimumFeaturesPerThread(rows: rows, inFeatures: inFeatures)) { range in
             radfm_skinny_linear(x, rows, inFeatures, weight, weightStride, outFeatures, range.lowerBound,
                                 range.upperBound, accumulate ? 1 : 0, y)
         }

@@ -136,4 +136,17 @@ final class SkinnyLinearTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-5, "rows \(rows): largest difference relative to the sum of absolute products \(worst)")
         }
     }
+
+    /// A decode row over a small weight stays on one thread (bound by the weight stream, a dispatch costs
+    /// more than it saves), but the perceiver's 32 latents over the same 768 x 512 weight are arithmetic
+    /// enough to split.
+    func testSmallWeightsSplitOnlyWhenTheRowsMakeEnoughArithmetic() {
+        let (inFeatures, outFeatures) = (768, 512)
+        let single = SkinnyLinear.minimumFeaturesPerThread(rows: 1, inFeatures: inFeatures)
+        let latents = SkinnyLinear.minimumFeaturesPerThread(rows: 32, inFeatures: inFeatures)
+        XCTAssertEqual(Parallel.chunkCount(outFeatures, minimumChunk: single), 1)
+        XCTAssertGreaterThanOrEqual(outFeatures / latents, 2, "32 rows over 768 x 512 give at least two threads work")
+        XCTAssertEqual(SkinnyLinear.minimumFeaturesPerThread(rows: 4, inFeatures: inFeatures), single,
+                       "up to four rows the weight stream sets the time")
+    }
 }
