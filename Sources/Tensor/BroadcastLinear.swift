@@ -52,7 +52,8 @@ public enum BroadcastLinear {
             fatalError("cannot allocate \(rows) x \(inFeatures) floats of packed activations")
         }
         radfm_broadcast_pack(x, rows, inFeatures, inFeatures, packed)
-        let minimumChunk = max(24, SkinnyLinear.minimumWeightsPerThread / max(inFeatures, 1))
+        // At least one tile of 24 weight rows per thread.
+        let minimumChunk = max(24, SkinnyLinear.minimumFeaturesPerThread(rows: rows, inFeatures: inFeatures))
         Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
             radfm_broadcast_linear(packed, rows, inFeatures, weight, weightStride, range.lowerBound,
                                    range.upperBound, accumulate ? 1 : 0, y, outFeatures)

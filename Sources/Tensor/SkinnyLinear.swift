@@ -14,15 +14,16 @@ public enum SkinnyLinear {
     /// at 96-128 sgemm wins.
     public static let maximumRows = 32
 
-    /// Output features per thread below which splitting costs more than it saves (~1 MB of weights).
-    static let minimumWeightsPerThread = 1 << 18
+    /// Weights per thread below which splitting a weight-bound product costs more than it saves (~1 MB).
+    private static let minimumWeightsPerThread = 1 << 18
 
     /// Rows up to which a product is bound by streaming the weight, so its time hardly grows with the rows;
     /// past them the arithmetic grows with every row, and smaller weights are worth splitting (the
     /// perceiver's 768 x 512 projections over 32 latents ran on one thread).
     static let streamingRows = 4
 
-    /// Output features a thread gets at least, so that its share is worth a dispatch.
+    /// Output features a thread gets at least, so that its share is worth a dispatch; `BroadcastLinear`
+    /// splits by the same rule.
     static func minimumFeaturesPerThread(rows: Int, inFeatures: Int) -> Int {
         max(4, minimumWeightsPerThread / max(inFeatures * max(1, rows / streamingRows), 1))
     }
@@ -34,7 +35,8 @@ public enum SkinnyLinear {
         outFeatures: Int, accumulate: Bool, into y: UnsafeMutablePointer<Float>
     ) {
         guard rows > 0, outFeatures > 0 else { return }
-        Parallel.forEachChunk(outFeatures, minimumChunk: minimumFeaturesPerThread(rows: rows, inFeatures: inFeatures)) { range in
+        let minimumChunk = minimumFeaturesPerThread(rows: rows, inFeatures: inFeatures)
+        Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
             radfm_skinny_linear(x, rows, inFeatures, weight, weightStride, outFeatures, range.lowerBound,
                                 range.upperBound, accumulate ? 1 : 0, y)
         }

@@ -111,7 +111,7 @@ final class BenchStages {
         }
         let pairRatios = zip(smallSteps, largeSteps).map { Double(large) * $0.wall / (Double(small) * $1.wall) }
         return DecodeScaling(small: small, large: large, smallStep: Self.median(smallSteps),
-                             largeStep: Self.median(largeSteps), pairRatio: pairRatios.sorted()[pairRatios.count / 2])
+                             largeStep: Self.median(largeSteps), pairRatio: Self.median(pairRatios))
     }
 
     struct DecodeScaling {
@@ -134,17 +134,18 @@ final class BenchStages {
     private final class DecodeRun {
         let model: RadFMModel
         let caches: [KVCache]
+        let noImages: [Tensor?]
         var logits: Tensor
 
         init(model: RadFMModel, caches: [KVCache], logits: Tensor) {
             self.model = model
             self.caches = caches
             self.logits = logits
+            noImages = [Tensor?](repeating: nil, count: caches.count)
         }
 
         func step() throws -> Timing {
             let next = (0..<caches.count).map { [GreedyDecoder.argmax(logits.row($0), count: logits.columns)] }
-            let noImages = [Tensor?](repeating: nil, count: caches.count)
             return try BenchStages.time {
                 logits = try model.forward(tokens: next, visualTokens: noImages, caches: caches)
             }
@@ -158,7 +159,8 @@ final class BenchStages {
         return DecodeRun(model: model, caches: caches, logits: logits)
     }
 
-    private static func median(_ timings: [Timing]) -> Timing { timings.sorted()[timings.count / 2] }
+    /// The upper median; callers pass at least one value (`--decode-tokens` is positive).
+    private static func median<Value: Comparable>(_ values: [Value]) -> Value { values.sorted()[values.count / 2] }
 
     func decodeLine(batch: Int, _ timing: Timing) -> String {
         line("decode batch \(batch)", timing,
