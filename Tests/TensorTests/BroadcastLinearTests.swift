@@ -101,8 +101,8 @@ final class BroadcastLinearTests: XCTestCase {
     }
 
     /// Every row-group size (16, 32, 64 and several groups) with its partial groups, every inner-dimension
-    /// tail shorter than a vector (and each remainder of the 16-row tile's unroll by 4), and weight tiles of 24,
-    /// 12 and 6 rows cut short at the end.
+    /// tail shorter than a vector (and each remainder of the 16- and 64-row tiles' unroll by 4), and weight
+    /// tiles of 24, 12 and 6 rows cut short at the end.
     func testKernelMatchesSgemmForEveryGroupSizeAndTileTail() throws {
         try skipWithoutAVX512()
         let outTails = [1, 5, 23, 24, 25, 70]
