@@ -8,11 +8,15 @@ import CKernels
 /// horizontal sums and the reloading of x rows; against sgemm it drops the re-packing of the whole weight
 /// (from DRAM) that OpenBLAS 0.3.21 does on every call.
 public enum BroadcastLinear {
-    /// Rows for which this kernel beats both alternatives on the LLM's shapes: below it `SkinnyLinear`
-    /// (a row or a few: bound by weight bandwidth either way), above it sgemm, whose packing then pays for
-    /// itself. Measured with both cores, weights from DRAM: 1.3-2.0x sgemm at 9-64 rows, about 1.1x at
-    /// 128 and 192, but 0.74x at 80, where x's second 64-row group is mostly zero padding.
-    public static let rowRange = 9...192
+    /// Rows for which this kernel beats both alternatives: below it `SkinnyLinear` (a row or a few: bound
+    /// by weight bandwidth either way), above it sgemm, whose packing then pays for itself. Measured with
+    /// both cores, weights from DRAM: 1.3-2.0x sgemm at 9-64 rows, about 1.1x at 128 and 192, but 0.74x
+    /// at 80, where x's second 64-row group is mostly zero padding. At 256 rows (the vision encoder's
+    /// tokens for a 4-slice image; a 256-token prompt) the assembly 64-row tile leads too, interleaved
+    /// in one process, median GF/s against sgemm: 144 / 120 and 145 / 135 (in 768, out 2304), 137 / 125
+    /// (768 by 2048), 141 / 133 (2048 by 768), 134 / 123, 172 / 163 (2048 by 5628), 174 / 152 (5632 by
+    /// 2048); at 384 and 512 rows it is level or behind, so sgemm keeps those.
+    public static let rowRange = 9...256
 
     /// Past 64 rows x is packed in groups of 64 and the last group is padded with zero rows; at most this
     /// fraction of the arithmetic may go to padding, or sgemm is faster (80 rows compute 128).

@@ -57,6 +57,28 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertTrue(registry.bindings.allSatisfy { !$0.isContiguous && $0.rowStride == 2_064 })
     }
 
+    /// Every `Linear` of the vision side (ViT blocks, patch projection, perceiver, fc) keeps padded rows in
+    /// the inference layout like the LLM's projections, so its products can run the broadcast kernel;
+    /// the position tables, latents and token table stay dense.
+    func testInferenceLayoutPadsEveryVisionSideLinear() {
+        let linearSuffixes = [".to_qkv.weight", ".to_out.0.weight", ".net.0.weight", ".net.3.weight",
+                              "to_patch_embedding.2.weight", ".to_q.weight", ".to_kv.weight", ".to_out.weight",
+                              ".1.1.weight", ".1.3.weight", "embedding_layer.fc.weight"]
+        let vision = RadFMModel(config: TinyModel.config, layout: .inference).parameters
+            .filter { $0.key.hasPrefix("embedding_layer.") }
+        let linear = vision.filter { binding in linearSuffixes.contains { binding.key.hasSuffix($0) } }
+        // ViT: 4 per block; perceiver: 3 attention and 2 feed-forward per layer; patch projection; fc.
+        XCTAssertEqual(linear.count, 4 * TinyModel.config.vision.depth + 5 * TinyModel.config.perceiver.depth + 2)
+        for binding in linear {
+            XCTAssertEqual(binding.rowStride, BroadcastLinear.paddedRowStride(for: binding.rowLength), binding.key)
+        }
+        // The tiny widths 24, 40 and 384 do pad (to 32, 48 and 400).
+        XCTAssertEqual(Set(linear.filter { !$0.isContiguous }.map(\.rowLength)), [24, 40, 384])
+        for binding in vision where !linear.contains(where: { $0.key == binding.key }) {
+            XCTAssertTrue(binding.isContiguous, binding.key)
+        }
+    }
+
     func testPaddedRowStrideSpreadsRowsOverL1SetsAndKeepsAlreadySpreadWidths() {
         XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 2_048), 2_064)
         XCTAssertEqual(BroadcastLinear.paddedRowStride(for: 5_632), 5_648)

@@ -39,15 +39,15 @@ final class LinearDispatchTests: XCTestCase {
 }
 
 final class BroadcastLinearRoutingTests: XCTestCase {
-    /// Which products the broadcast kernel takes: padded weights, 9 to 192 rows, and past one 64-row
+    /// Which products the broadcast kernel takes: padded weights, 9 to 256 rows, and past one 64-row
     /// group only when the zero rows padding the last group stay a small part of the work.
     func testBroadcastKernelTakesPaddedProductsThatFillTheirRowGroups() throws {
         try XCTSkipUnless(radfm_broadcast_linear_supported(2_064) != 0, "no AVX-512 here: sgemm and SkinnyLinear take all")
         let padded = BroadcastLinear.paddedRowStride(for: 2_048)
-        for rows in [9, 13, 16, 17, 32, 50, 64, 120, 128, 180, 192] {
+        for rows in [9, 13, 16, 17, 32, 50, 64, 120, 128, 180, 192, 240, 256] {
             XCTAssertTrue(BroadcastLinear.handles(rows: rows, weightStride: padded), "\(rows) rows")
         }
-        for rows in [1, 8, 65, 80, 100, 129, 160, 193, 512] {
+        for rows in [1, 8, 65, 80, 100, 129, 160, 193, 257, 512] {
             XCTAssertFalse(BroadcastLinear.handles(rows: rows, weightStride: padded), "\(rows) rows")
         }
         XCTAssertFalse(BroadcastLinear.handles(rows: 16, weightStride: 2_048), "rows 8 KB apart share L1 sets")

@@ -1,6 +1,7 @@
 import Tensor
 
-/// PyTorch `nn.Linear`: weight [out, in] as stored in the checkpoint, optional bias.
+/// PyTorch `nn.Linear`: weight [out, in] as stored in the checkpoint (rows padded apart in the inference
+/// layout, see `WeightLayout`), optional bias.
 struct Linear {
     let weight: Tensor
     let bias: Tensor?
@@ -9,7 +10,7 @@ struct Linear {
 
     init(_ registry: ParameterRegistry, _ name: String, in inFeatures: Int, out outFeatures: Int, bias: Bool) {
         let scope = registry.scope(name)
-        self.weight = scope.tensor("weight", shape: [outFeatures, inFeatures])
+        self.weight = scope.projection("weight", shape: [outFeatures, inFeatures])
         self.bias = bias ? scope.tensor("bias", shape: [outFeatures]) : nil
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
@@ -19,8 +20,8 @@ struct Linear {
     func callAsFunction(
         _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>, accumulate: Bool = false
     ) {
-        Matmul.linear(input, rows: rows, inFeatures: inFeatures, weight: weight.data, outFeatures: outFeatures,
-                      bias: bias?.data, accumulate: accumulate, into: output)
+        Matmul.linear(input, rows: rows, inFeatures: inFeatures, weight: weight.data, weightStride: weight.columns,
+                      outFeatures: outFeatures, bias: bias?.data, accumulate: accumulate, into: output)
     }
 
     func callAsFunction(_ input: Tensor) -> Tensor {

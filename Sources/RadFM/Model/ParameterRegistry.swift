@@ -5,8 +5,10 @@ public enum WeightLayout: Sendable {
     /// Every parameter one dense row-major block, as checkpoints store them: what the trainer (whose
     /// optimiser walks `values`) and checkpoint writers need.
     case contiguous
-    /// The LLM's projection matrices keep their rows `BroadcastLinear.paddedRowStride` floats apart, so
-    /// that decode batches and short prompts run the broadcast kernel; everything else is dense.
+    /// Projection matrices (the LLM's, and every `Linear` of the vision encoder, perceiver and projection)
+    /// keep their rows `BroadcastLinear.paddedRowStride` floats apart, so that decode batches, short
+    /// prompts, the perceiver's latents and a 4-slice image's 256 tokens run the broadcast kernel;
+    /// everything else is dense.
     case inference
 }
 
@@ -87,7 +89,7 @@ public final class ParameterRegistry {
         return tensor
     }
 
-    /// A projection weight [out, in] that the LLM multiplies with `Matmul.linear`: with the inference
+    /// A projection weight [out, in] that is multiplied with `Matmul.linear`: with the inference
     /// layout its rows are padded apart, and the returned tensor is [out, stride] (pass its `columns` as
     /// the weight stride).
     public func projection(_ name: String, shape: [Int]) -> Tensor {
