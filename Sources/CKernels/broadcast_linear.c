@@ -27,13 +27,13 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 size_t radfm_broadcast_group_rows(size_t rows) { return rows <= 16 ? 16 : rows <= 32 ? 32 : MAX_GROUP_ROWS; }
 
-static size_t group_count(size_t rows) {
+size_t radfm_broadcast_group_count(size_t rows) {
     const size_t groupRows = radfm_broadcast_group_rows(rows);
     return (rows + groupRows - 1) / groupRows;
 }
 
 size_t radfm_broadcast_packed_count(size_t rows, size_t in) {
-    return group_count(rows) * in * radfm_broadcast_group_rows(rows);
+    return radfm_broadcast_group_count(rows) * in * radfm_broadcast_group_rows(rows);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -76,9 +76,10 @@ float *radfm_broadcast_scratch(size_t count) {
 // Portable paths, for CPUs without AVX-512. Packing walks each row of x in order (inner loop over k) so
 // that x is read sequentially; the product is a scalar reference loop, since callers use sgemm there.
 
-static void pack_portable(const float *x, size_t rows, size_t in, size_t ldx, float *packed) {
-    const size_t groupRows = radfm_broadcast_group_rows(rows), groups = group_count(rows);
-    for (size_t g = 0; g < groups; g++) {
+static void pack_portable(const float *x, size_t rows, size_t in, size_t ldx, float *packed, size_t firstGroup,
+                          size_t endGroup) {
+    const size_t groupRows = radfm_broadcast_group_rows(rows);
+    for (size_t g = firstGroup; g < endGroup; g++) {
         float *dst = packed + g * in * groupRows;
         for (size_t r = 0; r < groupRows; r++) {
             const size_t row = g * groupRows + r;
@@ -139,9 +140,10 @@ RADFM_AVX512 static inline void transpose16(__m512 v[LANES]) {
 
 // Reads 16 rows of x a cache line at a time and writes 16 packed vectors, instead of one scalar store
 // per element at a stride of G floats.
-RADFM_AVX512 static void pack_avx512(const float *x, size_t rows, size_t in, size_t ldx, float *packed) {
-    const size_t groupRows = radfm_broadcast_group_rows(rows), groups = group_count(rows);
-    for (size_t g = 0; g < groups; g++) {
+RADFM_AVX512 static void pack_avx512(const float *x, size_t rows, size_t in, size_t ldx, float *packed,
+                                     size_t firstGroup, size_t endGroup) {
+    const size_t groupRows = radfm_broadcast_group_rows(rows);
+    for (size_t g = firstGroup; g < endGroup; g++) {
         for (size_t block = 0; block < groupRows; block += LANES) {
             const size_t firstRow = g * groupRows + block;
             for (size_t k = 0; k < in; k += LANES) {
@@ -401,7 +403,7 @@ static void store_tile(const __m512 *slot, size_t groupRows, size_t firstRow, si
 RADFM_AVX512 static int linear_avx512(const float *packed, size_t rows, size_t in, const float *w,
                                       size_t ldw, size_t begin, size_t end, int accumulate, float *y,
                                       size_t ldy) {
-    const size_t groupRows = radfm_broadcast_group_rows(rows), groups = group_count(rows);
+    const size_t groupRows = radfm_broadcast_group_rows(rows), groups = radfm_broadcast_group_count(rows);
     const size_t rz = groupRows / LANES, nw = ACCUMULATORS / rz;
     __m512 *accumulators = thread_buffer(&accumulatorBuffer, &accumulatorKey,
                                          CHUNK_TILES * groups * ACCUMULATORS * sizeof(__m512));
@@ -443,14 +445,16 @@ RADFM_AVX512 static int linear_avx512(const float *packed, size_t rows, size_t i
 }
 #endif
 
-void radfm_broadcast_pack(const float *x, size_t rows, size_t in, size_t ldx, float *packed) {
+void radfm_broadcast_pack(const float *x, size_t rows, size_t in, size_t ldx, float *packed, size_t firstGroup,
+                          size_t endGroup) {
+    endGroup = min_size(endGroup, radfm_broadcast_group_count(rows));
 #if defined(__x86_64__)
     if (radfm_has_avx512()) {
-        pack_avx512(x, rows, in, ldx, packed);
+        pack_avx512(x, rows, in, ldx, packed, firstGroup, endGroup);
         return;
     }
 #endif
-    pack_portable(x, rows, in, ldx, packed);
+    pack_portable(x, rows, in, ldx, packed, firstGroup, endGroup);
 }
 
 int radfm_broadcast_stride_spreads_rows(size_t ldw) { return ldw % LANES == 0 && (ldw / LANES) % 8 != 0; }

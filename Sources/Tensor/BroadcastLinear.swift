@@ -1,10 +1,10 @@
 import CKernels
 
-/// `nn.Linear` for a moderate number of rows (decode batches, short prompts) over weights stored with
-/// padded rows (`paddedRowStride`).
+/// `nn.Linear` for a moderate number of rows (decode batches, short prompts, a 4-slice image's tokens)
+/// over weights stored with padded rows (`paddedRowStride`).
 ///
-/// x is packed k-major once, on the calling thread, and every thread then reads its share of weight rows
-/// straight from memory as broadcast operands of 16-row FMAs. Against `SkinnyLinear` that drops the
+/// x is packed k-major once (its row groups split over the cores), and every thread then reads its share
+/// of weight rows straight from memory as broadcast operands of 16-row FMAs. Against `SkinnyLinear` that drops the
 /// horizontal sums and the reloading of x rows; against sgemm it drops the re-packing of the whole weight
 /// (from DRAM) that OpenBLAS 0.3.21 does on every call.
 public enum BroadcastLinear {
@@ -17,6 +17,10 @@ public enum BroadcastLinear {
     /// (768 by 2048), 141 / 133 (2048 by 768), 134 / 123, 172 / 163 (2048 by 5628), 174 / 152 (5632 by
     /// 2048); at 384 and 512 rows it is level or behind, so sgemm keeps those.
     public static let rowRange = 9...256
+
+    /// Packing below this many floats per thread stays on the calling thread: a dispatch costs
+    /// microseconds, about what packing 32 K floats takes.
+    static let minimumPackedFloatsPerThread = 1 << 15
 
     /// Past 64 rows x is packed in groups of 64 and the last group is padded with zero rows; at most this
     /// fraction of the arithmetic may go to padding, or sgemm is faster (80 rows compute 128).
@@ -55,7 +59,14 @@ public enum BroadcastLinear {
         guard let packed = radfm_broadcast_scratch(radfm_broadcast_packed_count(rows, inFeatures)) else {
             fatalError("cannot allocate \(rows) x \(inFeatures) floats of packed activations")
         }
-        radfm_broadcast_pack(x, rows, inFeatures, inFeatures, packed)
+        // Packing is a transposing pass over x; on the calling thread alone it left the other core idle
+        // (vision x4, 4 groups of 64 rows per product: packing over both cores took 0.95-0.96x the time
+        // in interleaved pairs).
+        let groupFloats = max(radfm_broadcast_group_rows(rows) * inFeatures, 1)
+        Parallel.forEachChunk(radfm_broadcast_group_count(rows),
+                              minimumChunk: max(1, minimumPackedFloatsPerThread / groupFloats)) { groups in
+            radfm_broadcast_pack(x, rows, inFeatures, inFeatures, packed, groups.lowerBound, groups.upperBound)
+        }
         // At least one tile of 24 weight rows per thread.
         let minimumChunk = max(24, SkinnyLinear.minimumFeaturesPerThread(rows: rows, inFeatures: inFeatures))
         Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in

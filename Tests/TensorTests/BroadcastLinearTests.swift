@@ -75,7 +75,7 @@ final class BroadcastLinearTests: XCTestCase {
         guard let packed = radfm_broadcast_scratch(radfm_broadcast_packed_count(rows, inFeatures)) else {
             return XCTFail("no scratch for \(rows) x \(inFeatures)", file: file, line: line)
         }
-        radfm_broadcast_pack(xPadded, rows, inFeatures, xStride, packed)
+        radfm_broadcast_pack(xPadded, rows, inFeatures, xStride, packed, 0, radfm_broadcast_group_count(rows))
         var y = initial
         radfm_broadcast_linear(packed, rows, inFeatures, wPadded, weightStride, shape.begin, end,
                                shape.accumulate ? 1 : 0, &y, yStride)
@@ -177,14 +177,21 @@ final class BroadcastLinearTests: XCTestCase {
     }
 
     /// packed[(g * in + k) * G + r] = x[g * G + r, k], zero past the last row, for a partial vector of
-    /// inner positions and a second, partial group.
-    func testPackLayoutIsKMajorWithZeroRowsPastTheEnd() {
-        for rows in [3, 70] {
+    /// inner positions and a second, partial group; groups packed by separate calls (as threads split
+    /// them, last group first, the end clamped) land in the same places.
+    func testPackLayoutIsKMajorWithZeroRowsPastTheEndForAnyRangeOfGroups() {
+        for rows in [3, 70, 150] {
             let inFeatures = 18, xStride = 20
             let groupRows = radfm_broadcast_group_rows(rows), groups = (rows + groupRows - 1) / groupRows
+            XCTAssertEqual(radfm_broadcast_group_count(rows), groups)
             let x = (0..<rows * xStride).map { $0 % xStride < inFeatures ? Float($0 + 1) : .nan }
             var packed = [Float](repeating: -1, count: radfm_broadcast_packed_count(rows, inFeatures))
-            radfm_broadcast_pack(x, rows, inFeatures, xStride, &packed)
+            if groups == 1 {
+                radfm_broadcast_pack(x, rows, inFeatures, xStride, &packed, 0, 1)
+            } else {
+                radfm_broadcast_pack(x, rows, inFeatures, xStride, &packed, groups - 1, groups + 5)
+                radfm_broadcast_pack(x, rows, inFeatures, xStride, &packed, 0, groups - 1)
+            }
             for g in 0..<groups {
                 for k in 0..<inFeatures {
                     for r in 0..<groupRows {

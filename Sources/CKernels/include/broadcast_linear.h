@@ -13,13 +13,17 @@
 /// weight rows (e.g. ldw = in + 16) and check radfm_broadcast_linear_supported(ldw) first.
 ///
 /// Use: packed = radfm_broadcast_scratch(radfm_broadcast_packed_count(rows, in)) on the calling thread,
-/// radfm_broadcast_pack(x, ...) into it, then radfm_broadcast_linear(packed, ...) on any number of
-/// threads, each over its own range of output features.
+/// radfm_broadcast_pack(x, ...) into it (on any number of threads, each over its own groups), then
+/// radfm_broadcast_linear(packed, ...) on any number of threads, each over its own range of output
+/// features.
 
 /// Rows of x per packed group for a product over `rows` rows: 16 (rows <= 16), 32 (<= 32), else 64.
 size_t radfm_broadcast_group_rows(size_t rows);
 
-/// Floats the packed x needs: groups * in * group_rows, groups = ceil(rows / group_rows).
+/// Packed groups of rows: ceil(rows / radfm_broadcast_group_rows(rows)).
+size_t radfm_broadcast_group_count(size_t rows);
+
+/// Floats the packed x needs: groups * in * group_rows.
 size_t radfm_broadcast_packed_count(size_t rows, size_t in);
 
 /// A 64-byte-aligned per-thread scratch buffer of at least `count` floats, grown on demand and kept
@@ -27,10 +31,12 @@ size_t radfm_broadcast_packed_count(size_t rows, size_t in);
 /// Its contents are not kept when it grows. Returns NULL only if allocation fails.
 float *radfm_broadcast_scratch(size_t count);
 
-/// Packs x [rows, in] (row stride `ldx`) k-major: packed[(g * in + k) * G + r] = x[g*G + r, k],
-/// zero for rows past `rows` (G = radfm_broadcast_group_rows(rows)). `packed` holds
+/// Packs groups [firstGroup, endGroup) of x [rows, in] (row stride `ldx`) k-major:
+/// packed[(g * in + k) * G + r] = x[g*G + r, k], zero for rows past `rows` (G =
+/// radfm_broadcast_group_rows(rows); endGroup is clamped to the group count). `packed` holds
 /// radfm_broadcast_packed_count(rows, in) floats; any alignment works, 64 bytes is fastest.
-void radfm_broadcast_pack(const float *x, size_t rows, size_t in, size_t ldx, float *packed);
+void radfm_broadcast_pack(const float *x, size_t rows, size_t in, size_t ldx, float *packed, size_t firstGroup,
+                          size_t endGroup);
 
 /// Whether consecutive weight rows `ldw` floats apart start in different L1 sets, as the kernel needs:
 /// the stride is a multiple of 16 whose length in 64-byte lines is not a multiple of 8. Independent of
