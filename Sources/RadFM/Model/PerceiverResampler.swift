@@ -32,7 +32,11 @@ struct PerceiverAttention {
 
         let queries = Tensor(zeros: [latentRows, inner])
         query(normedLatents, rows: latentRows, into: queries.data)
-        let keysAndValues = keyValue(keyValueInput)
+        // Media rows and latent rows in two products: a 4-slice image's 256 media rows and the 32 latents
+        // each run the broadcast kernel, where the 288 together would go to sgemm and its weight packing.
+        let keysAndValues = Tensor(zeros: [mediaRows + latentRows, 2 * inner])
+        keyValue(keyValueInput.data, rows: mediaRows, into: keysAndValues.data)
+        keyValue(normedLatents, rows: latentRows, into: keysAndValues.row(mediaRows))
         let attended = Tensor(zeros: [latentRows, inner])
         Attention.multiHead(
             Attention.Operands(
