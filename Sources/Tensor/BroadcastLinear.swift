@@ -47,11 +47,12 @@ public enum BroadcastLinear {
             || Double(packedRows - rows) <= maximumPaddedFraction * Double(packedRows)
     }
 
-    /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T`, weight laid out [outFeatures, inFeatures]
-    /// with rows `weightStride` floats apart. Only when `handles(rows:weightStride:)`.
+    /// `y[rows, outFeatures] (+)= x[rows, inFeatures] * weight^T (+ bias)`, weight laid out
+    /// [outFeatures, inFeatures] with rows `weightStride` floats apart. Only when
+    /// `handles(rows:weightStride:)`.
     public static func apply(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: UnsafePointer<Float>, weightStride: Int,
-        outFeatures: Int, accumulate: Bool, into y: UnsafeMutablePointer<Float>
+        outFeatures: Int, bias: UnsafePointer<Float>? = nil, accumulate: Bool, into y: UnsafeMutablePointer<Float>
     ) {
         precondition(handles(rows: rows, weightStride: weightStride), "broadcast linear cannot run \(rows) rows")
         guard outFeatures > 0 else { return }
@@ -70,7 +71,7 @@ public enum BroadcastLinear {
         // At least one tile of 24 weight rows per thread.
         let minimumChunk = max(24, SkinnyLinear.minimumFeaturesPerThread(rows: rows, inFeatures: inFeatures))
         Parallel.forEachChunk(outFeatures, minimumChunk: minimumChunk) { range in
-            radfm_broadcast_linear(packed, rows, inFeatures, weight, weightStride, range.lowerBound,
+            radfm_broadcast_linear(packed, rows, inFeatures, weight, weightStride, bias, range.lowerBound,
                                    range.upperBound, accumulate ? 1 : 0, y, outFeatures)
         }
     }

@@ -62,12 +62,12 @@ public enum Matmul {
 
     /// `y[rows, outFeatures] = x[rows, inFeatures] * weight^T (+ bias)`, PyTorch's `nn.Linear`, with
     /// `weight` laid out [outFeatures, inFeatures] and its rows `weightStride` floats apart (`inFeatures`
-    /// when nil; inference models pad the LLM's projections, see `BroadcastLinear.paddedRowStride`). With
+    /// when nil; inference models pad their projections, see `BroadcastLinear.paddedRowStride`). With
     /// `accumulate` the product is added to `y`, which folds a residual connection into the product
     /// instead of a separate pass.
     ///
     /// The product goes to the fastest of three kernels for its row count: `BroadcastLinear` (decode
-    /// batches and short prompts over padded weights), `SkinnyLinear` (a few rows, or unpadded weights up
+    /// batches, short prompts, a 4-slice image's tokens over padded weights), `SkinnyLinear` (a few rows, or unpadded weights up
     /// to `SkinnyLinear.maximumRows`: both stream the weight once instead of letting sgemm pack all of it
     /// on every call), and sgemm's packed kernel for everything larger.
     public static func linear(
@@ -78,9 +78,12 @@ public enum Matmul {
         let stride = weightStride ?? inFeatures
         precondition(stride >= inFeatures, "weight row stride \(stride) is shorter than its \(inFeatures) inputs")
         if BroadcastLinear.handles(rows: rows, weightStride: stride) {
+            // The kernel adds the bias as it stores each sum: no pass over y afterwards.
             BroadcastLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, weightStride: stride,
-                                  outFeatures: outFeatures, accumulate: accumulate, into: y)
-        } else if rows <= SkinnyLinear.maximumRows {
+                                  outFeatures: outFeatures, bias: bias, accumulate: accumulate, into: y)
+            return
+        }
+        if rows <= SkinnyLinear.maximumRows {
             SkinnyLinear.apply(x, rows: rows, inFeatures: inFeatures, weight: weight, weightStride: stride,
                                outFeatures: outFeatures, accumulate: accumulate, into: y)
         } else {

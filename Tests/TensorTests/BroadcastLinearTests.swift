@@ -14,6 +14,7 @@ final class BroadcastLinearTests: XCTestCase {
         var begin = 0
         var end: Int? = nil
         var accumulate = false
+        var bias = false
         var xStride: Int? = nil
         var yStride: Int? = nil
     }
@@ -53,19 +54,21 @@ final class BroadcastLinearTests: XCTestCase {
         let w = values(outFeatures * inFeatures, seed: outFeatures)
         let yRows = rows + 2
         let initial = values(yRows * yStride, seed: 99)
+        let bias = shape.bias ? values(outFeatures, seed: 5) : nil
 
         var expected = [Float](repeating: 0, count: rows * outFeatures)
         var magnitude = [Float](repeating: 0, count: rows * outFeatures)
         for r in 0..<rows {
-            for o in 0..<outFeatures where shape.accumulate {
-                expected[r * outFeatures + o] = initial[r * yStride + o]
-                magnitude[r * outFeatures + o] = abs(initial[r * yStride + o])
+            for o in 0..<outFeatures {
+                let start = (shape.accumulate ? initial[r * yStride + o] : 0) + (bias?[o] ?? 0)
+                expected[r * outFeatures + o] = start
+                magnitude[r * outFeatures + o] = abs(start)
             }
         }
         // sgemm rejects a leading dimension of 0; with no inner positions the sums are 0 anyway.
         if inFeatures > 0 {
             Matmul.gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
-                        b: w, ldb: inFeatures, beta: shape.accumulate ? 1 : 0, c: &expected, ldc: outFeatures)
+                        b: w, ldb: inFeatures, beta: 1, c: &expected, ldc: outFeatures)
             Matmul.gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.map(abs),
                         lda: inFeatures, b: w.map(abs), ldb: inFeatures, beta: 1, c: &magnitude, ldc: outFeatures)
         }
@@ -77,7 +80,7 @@ final class BroadcastLinearTests: XCTestCase {
         }
         radfm_broadcast_pack(xPadded, rows, inFeatures, xStride, packed, 0, radfm_broadcast_group_count(rows))
         var y = initial
-        radfm_broadcast_linear(packed, rows, inFeatures, wPadded, weightStride, shape.begin, end,
+        radfm_broadcast_linear(packed, rows, inFeatures, wPadded, weightStride, bias, shape.begin, end,
                                shape.accumulate ? 1 : 0, &y, yStride)
 
         let label = "rows \(rows) in \(inFeatures) out \(outFeatures) [\(shape.begin), \(end))"
@@ -149,6 +152,18 @@ final class BroadcastLinearTests: XCTestCase {
         check(Shape(rows: 9, inFeatures: 2_100, outFeatures: 25, begin: 0, end: 1, accumulate: true,
                     xStride: 2_116, yStride: 32))
         check(Shape(rows: 64, inFeatures: 16, outFeatures: 23, begin: 22, end: 23, xStride: 17, yStride: 24))
+    }
+
+    /// The bias is added once per sum, feature j taking bias[j] whatever range or chunk the call covers,
+    /// on top of y's old values when accumulating; features outside the range stay untouched.
+    func testBiasIsAddedToEverySumOfTheRange() throws {
+        try skipWithoutAVX512()
+        check(Shape(rows: 16, inFeatures: 33, outFeatures: 64 * 24 + 7, begin: 3, bias: true))
+        check(Shape(rows: 30, inFeatures: 19, outFeatures: 70, begin: 5, end: 53, accumulate: true, bias: true,
+                    yStride: 75))
+        check(Shape(rows: 100, inFeatures: 130, outFeatures: 64 * 6 + 7, begin: 2, bias: true))
+        check(Shape(rows: 256, inFeatures: 40, outFeatures: 25, accumulate: true, bias: true))
+        check(Shape(rows: 40, inFeatures: 0, outFeatures: 7, bias: true))
     }
 
     func testEmptyInnerDimensionGivesZeroSums() throws {

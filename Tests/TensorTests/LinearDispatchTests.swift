@@ -4,7 +4,8 @@ import XCTest
 
 /// `Matmul.linear` sends each product to BroadcastLinear, SkinnyLinear or sgemm by its row count and the
 /// weight's row stride: every route must give sgemm's result for padded weights, at the row counts on
-/// both sides of each boundary, with the features split over threads.
+/// both sides of each boundary, with the features split over threads, the bias added once (by the
+/// broadcast kernel as it stores, by a pass over y on the other routes).
 final class LinearDispatchTests: XCTestCase {
     func values(_ count: Int, seed: Int) -> [Float] {
         (0..<count).map { Float(sin(Double($0 * 5 + seed * 11) * 0.41)) }
@@ -19,19 +20,20 @@ final class LinearDispatchTests: XCTestCase {
         for o in 0..<outFeatures {
             for i in 0..<inFeatures { padded[o * stride + i] = dense[o * inFeatures + i] }
         }
+        let bias = values(outFeatures, seed: 9)
         let lower = BroadcastLinear.rowRange.lowerBound, upper = BroadcastLinear.rowRange.upperBound
         for rows in [1, lower - 1, lower, 16, SkinnyLinear.maximumRows + 1, 80, 128, upper, upper + 1] {
             let x = values(rows * inFeatures, seed: rows)
             let residual = values(rows * outFeatures, seed: 7)
-            var expected = residual
+            var expected = (0..<residual.count).map { residual[$0] + bias[$0 % outFeatures] }
             Matmul.gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                         b: dense, ldb: inFeatures, beta: 1, c: &expected, ldc: outFeatures)
-            var magnitude = residual.map(abs)
+            var magnitude = (0..<residual.count).map { abs(residual[$0]) + abs(bias[$0 % outFeatures]) }
             Matmul.gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.map(abs), lda: inFeatures,
                         b: dense.map(abs), ldb: inFeatures, beta: 1, c: &magnitude, ldc: outFeatures)
             var y = residual
             Matmul.linear(x, rows: rows, inFeatures: inFeatures, weight: padded, weightStride: stride,
-                          outFeatures: outFeatures, accumulate: true, into: &y)
+                          outFeatures: outFeatures, bias: bias, accumulate: true, into: &y)
             let worst = (0..<y.count).map { abs(y[$0] - expected[$0]) / max(magnitude[$0], 1e-30) }.max() ?? .nan
             XCTAssertLessThan(worst, 1e-5, "rows \(rows): largest difference relative to the sum of absolute products")
         }

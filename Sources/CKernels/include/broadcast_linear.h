@@ -47,12 +47,13 @@ int radfm_broadcast_stride_spreads_rows(size_t ldw);
 /// radfm_broadcast_stride_spreads_rows(ldw).
 int radfm_broadcast_linear_supported(size_t ldw);
 
-/// y[r, j] (+)= sum_k x[r, k] * w[j * ldw + k] for r < rows, j in [begin, end), y row stride `ldy`.
+/// y[r, j] (+)= sum_k x[r, k] * w[j * ldw + k] (+ bias[j] unless bias is NULL) for r < rows, j in
+/// [begin, end), y row stride `ldy`.
 /// `packed` comes from radfm_broadcast_pack of the same rows/in. Only call when supported(ldw): on a
 /// CPU without AVX-512 it falls back to a plain scalar loop, correct but far slower than sgemm.
 /// Features outside [begin, end) and rows >= rows are never written (threads split [0, out)).
 /// Uses a per-thread accumulator buffer of 96 KB per group of rows, kept between calls.
 void radfm_broadcast_linear(const float *packed, size_t rows, size_t in, const float *w, size_t ldw,
-                            size_t begin, size_t end, int accumulate, float *y, size_t ldy);
+                            const float *bias, size_t begin, size_t end, int accumulate, float *y, size_t ldy);
 
 #endif
