@@ -4,9 +4,9 @@ import CKernels
 /// over weights stored with padded rows (`paddedRowStride`).
 ///
 /// x is packed k-major once (its row groups split over the cores), and every thread then reads its share
-/// of weight rows straight from memory as broadcast operands of 16-row FMAs. Against `SkinnyLinear` that drops the
-/// horizontal sums and the reloading of x rows; against sgemm it drops the re-packing of the whole weight
-/// (from DRAM) that OpenBLAS 0.3.21 does on every call.
+/// of weight rows straight from memory as broadcast operands of 16-row FMAs. Against `SkinnyLinear` that
+/// drops the horizontal sums and the reloading of x rows; against sgemm it drops the re-packing of the
+/// whole weight (from DRAM) that OpenBLAS 0.3.21 does on every call.
 public enum BroadcastLinear {
     /// Rows for which this kernel beats both alternatives: below it `SkinnyLinear` (a row or a few: bound
     /// by weight bandwidth either way), above it sgemm, whose packing then pays for itself. Measured with
@@ -56,13 +56,13 @@ public enum BroadcastLinear {
     ) {
         precondition(handles(rows: rows, weightStride: weightStride), "broadcast linear cannot run \(rows) rows")
         guard outFeatures > 0 else { return }
-        // The calling thread's scratch: it waits in forEachChunk while the workers read it.
+        // The calling thread's scratch: it stays in forEachChunk while the workers fill and read it.
         guard let packed = radfm_broadcast_scratch(radfm_broadcast_packed_count(rows, inFeatures)) else {
             fatalError("cannot allocate \(rows) x \(inFeatures) floats of packed activations")
         }
         // Packing is a transposing pass over x; on the calling thread alone it left the other core idle
-        // (vision x4, 4 groups of 64 rows per product: packing over both cores took 0.95-0.96x the time
-        // in interleaved pairs).
+        // (2.35 % of vision x4's samples, 4 groups of 64 rows per product; packing over both cores took
+        // 0.966x the time over 150 interleaved pairs).
         let groupFloats = max(radfm_broadcast_group_rows(rows) * inFeatures, 1)
         Parallel.forEachChunk(radfm_broadcast_group_count(rows),
                               minimumChunk: max(1, minimumPackedFloatsPerThread / groupFloats)) { groups in

@@ -67,9 +67,9 @@ public enum Matmul {
     /// instead of a separate pass.
     ///
     /// The product goes to the fastest of three kernels for its row count: `BroadcastLinear` (decode
-    /// batches, short prompts, a 4-slice image's tokens over padded weights), `SkinnyLinear` (a few rows, or unpadded weights up
-    /// to `SkinnyLinear.maximumRows`: both stream the weight once instead of letting sgemm pack all of it
-    /// on every call), and sgemm's packed kernel for everything larger.
+    /// batches, short prompts and a 4-slice image's tokens over padded weights), `SkinnyLinear` (a few rows,
+    /// or unpadded weights up to `SkinnyLinear.maximumRows`: both stream the weight once instead of letting
+    /// sgemm pack all of it on every call), and sgemm's packed kernel for everything larger.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, weightStride: Int? = nil, outFeatures: Int, bias: UnsafePointer<Float>? = nil,
