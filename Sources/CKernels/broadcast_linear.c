@@ -223,44 +223,49 @@ RADFM_AVX512 static void tile_span16(const float *x, const float *const wr[ACCUM
     RADFM_STORE(12) RADFM_STORE(13) RADFM_STORE(14) RADFM_STORE(15) RADFM_STORE(16) RADFM_STORE(17)         \
     RADFM_STORE(18) RADFM_STORE(19) RADFM_STORE(20) RADFM_STORE(21) RADFM_STORE(22) RADFM_STORE(23)
 
-RADFM_AVX512 static void tile_span16_full(const float *x, const float *w, size_t ldw, size_t from, size_t to,
-                                          __m512 *slot, int first) {
+// The loop every assembly tile shares: load the 24 accumulators from the slot, run %[q] blocks of four
+// steps (QUAD, then ADVANCE4 moves the pointers past them) and %[r] single steps (ONE, ADVANCE1), store the
+// accumulators back.
+#define RADFM_TILE_LOOP(QUAD, ADVANCE4, ONE, ADVANCE1)                                                       \
+    RADFM_SLOT_ALL("vmovaps")                                                                                \
+    "test %[q], %[q]\n\t"                                                                                   \
+    "jz 2f\n\t"                                                                                             \
+    "1:\n\t" QUAD ADVANCE4                                                                                  \
+    "dec %[q]\n\t"                                                                                          \
+    "jnz 1b\n\t"                                                                                            \
+    "2:\n\t"                                                                                                \
+    "test %[r], %[r]\n\t"                                                                                   \
+    "jz 4f\n\t"                                                                                             \
+    "3:\n\t" ONE ADVANCE1                                                                                   \
+    "dec %[r]\n\t"                                                                                          \
+    "jnz 3b\n\t"                                                                                            \
+    "4:\n\t" RADFM_STORE_ALL
+#define RADFM_ACCUMULATOR_CLOBBERS                                                                           \
+    "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11", "zmm12", \
+        "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22", "zmm23"
+
+// Zeroes a tile's accumulator slot before its first span, which then adds to it like any other.
+RADFM_AVX512 static inline void clear_slot_if_first(__m512 *slot, int first) {
     if (first)
         for (size_t a = 0; a < ACCUMULATORS; a++) _mm512_store_ps(slot + a, _mm512_setzero_ps());
+}
+
+RADFM_AVX512 static void tile_span16_full(const float *x, const float *w, size_t ldw, size_t from, size_t to,
+                                          __m512 *slot, int first) {
+    clear_slot_if_first(slot, first);
     const size_t s1 = ldw * sizeof(float), s3 = 3 * s1, s5 = 5 * s1, s7 = 7 * s1;
     const char *p0 = (const char *)(w + from), *p1 = p0 + 12 * s1, *p2 = p0 + 9 * s1;
     const char *xp = (const char *)(x + from * LANES);
     size_t quads = (to - from) / 4, rest = (to - from) % 4;
     __asm__ volatile(
-        RADFM_SLOT_ALL("vmovaps")
-        "test %[q], %[q]\n\t"
-        "jz 2f\n\t"
-        "1:\n\t"
-        RADFM_STEP16("0", "0") RADFM_STEP16("4", "64") RADFM_STEP16("8", "128") RADFM_STEP16("12", "192")
-        "add $16, %[p0]\n\t"
-        "add $16, %[p1]\n\t"
-        "add $16, %[p2]\n\t"
-        "add $256, %[x]\n\t"
-        "dec %[q]\n\t"
-        "jnz 1b\n\t"
-        "2:\n\t"
-        "test %[r], %[r]\n\t"
-        "jz 4f\n\t"
-        "3:\n\t"
-        RADFM_STEP16("0", "0")
-        "add $4, %[p0]\n\t"
-        "add $4, %[p1]\n\t"
-        "add $4, %[p2]\n\t"
-        "add $64, %[x]\n\t"
-        "dec %[r]\n\t"
-        "jnz 3b\n\t"
-        "4:\n\t"
-        RADFM_STORE_ALL
+        RADFM_TILE_LOOP(
+            RADFM_STEP16("0", "0") RADFM_STEP16("4", "64") RADFM_STEP16("8", "128") RADFM_STEP16("12", "192"),
+            "add $16, %[p0]\n\t" "add $16, %[p1]\n\t" "add $16, %[p2]\n\t" "add $256, %[x]\n\t",
+            RADFM_STEP16("0", "0"),
+            "add $4, %[p0]\n\t" "add $4, %[p1]\n\t" "add $4, %[p2]\n\t" "add $64, %[x]\n\t")
         : [x] "+r"(xp), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [q] "+r"(quads), [r] "+r"(rest)
         : [s1] "r"(s1), [s3] "r"(s3), [s5] "r"(s5), [s7] "r"(s7), [slot] "r"(slot)
-        : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11",
-          "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22",
-          "zmm23", "zmm24", "memory", "cc");
+        : RADFM_ACCUMULATOR_CLOBBERS, "zmm24", "memory", "cc");
 }
 
 RADFM_AVX512 static void tile_span32(const float *x, const float *const wr[ACCUMULATORS], size_t from,
@@ -293,40 +298,20 @@ RADFM_AVX512 static void tile_span64(const float *x, const float *const wr[ACCUM
 
 RADFM_AVX512 static void tile_span32_full(const float *x, const float *w, size_t ldw, size_t from, size_t to,
                                           __m512 *slot, int first) {
-    if (first)
-        for (size_t a = 0; a < ACCUMULATORS; a++) _mm512_store_ps(slot + a, _mm512_setzero_ps());
+    clear_slot_if_first(slot, first);
     const size_t s1 = ldw * sizeof(float), s3 = 3 * s1, s5 = 5 * s1, s7 = 7 * s1;
     const char *p0 = (const char *)(w + from), *p2 = p0 + 9 * s1, *xp = (const char *)(x + from * 32);
     size_t quads = (to - from) / 4, rest = (to - from) % 4;
     __asm__ volatile(
-        RADFM_SLOT_ALL("vmovaps")
-        "test %[q], %[q]\n\t"
-        "jz 2f\n\t"
-        "1:\n\t"
-        RADFM_STEP32("0", "0", "64") RADFM_STEP32("4", "128", "192")
-        RADFM_STEP32("8", "256", "320") RADFM_STEP32("12", "384", "448")
-        "add $16, %[p0]\n\t"
-        "add $16, %[p2]\n\t"
-        "add $512, %[x]\n\t"
-        "dec %[q]\n\t"
-        "jnz 1b\n\t"
-        "2:\n\t"
-        "test %[r], %[r]\n\t"
-        "jz 4f\n\t"
-        "3:\n\t"
-        RADFM_STEP32("0", "0", "64")
-        "add $4, %[p0]\n\t"
-        "add $4, %[p2]\n\t"
-        "add $128, %[x]\n\t"
-        "dec %[r]\n\t"
-        "jnz 3b\n\t"
-        "4:\n\t"
-        RADFM_STORE_ALL
+        RADFM_TILE_LOOP(
+            RADFM_STEP32("0", "0", "64") RADFM_STEP32("4", "128", "192")
+            RADFM_STEP32("8", "256", "320") RADFM_STEP32("12", "384", "448"),
+            "add $16, %[p0]\n\t" "add $16, %[p2]\n\t" "add $512, %[x]\n\t",
+            RADFM_STEP32("0", "0", "64"),
+            "add $4, %[p0]\n\t" "add $4, %[p2]\n\t" "add $128, %[x]\n\t")
         : [x] "+r"(xp), [p0] "+r"(p0), [p2] "+r"(p2), [q] "+r"(quads), [r] "+r"(rest)
         : [s1] "r"(s1), [s3] "r"(s3), [s5] "r"(s5), [s7] "r"(s7), [slot] "r"(slot)
-        : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11",
-          "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22",
-          "zmm23", "zmm24", "zmm25", "zmm28", "zmm29", "zmm30", "zmm31", "memory", "cc");
+        : RADFM_ACCUMULATOR_CLOBBERS, "zmm24", "zmm25", "zmm28", "zmm29", "zmm30", "zmm31", "memory", "cc");
 }
 
 // The 64-row tile over a full set of 6 weight rows, in assembly: per step four x vectors, and each weight
@@ -350,38 +335,20 @@ RADFM_AVX512 static void tile_span32_full(const float *x, const float *w, size_t
 
 RADFM_AVX512 static void tile_span64_full(const float *x, const float *w, size_t ldw, size_t from, size_t to,
                                           __m512 *slot, int first) {
-    if (first)
-        for (size_t a = 0; a < ACCUMULATORS; a++) _mm512_store_ps(slot + a, _mm512_setzero_ps());
+    clear_slot_if_first(slot, first);
     const size_t s1 = ldw * sizeof(float), s3 = 3 * s1, s5 = 5 * s1;
     const char *p0 = (const char *)(w + from), *xp = (const char *)(x + from * 64);
     size_t quads = (to - from) / 4, rest = (to - from) % 4;
     __asm__ volatile(
-        RADFM_SLOT_ALL("vmovaps")
-        "test %[q], %[q]\n\t"
-        "jz 2f\n\t"
-        "1:\n\t"
-        RADFM_STEP64("0", "0", "64", "128", "192") RADFM_STEP64("4", "256", "320", "384", "448")
-        RADFM_STEP64("8", "512", "576", "640", "704") RADFM_STEP64("12", "768", "832", "896", "960")
-        "add $16, %[p0]\n\t"
-        "add $1024, %[x]\n\t"
-        "dec %[q]\n\t"
-        "jnz 1b\n\t"
-        "2:\n\t"
-        "test %[r], %[r]\n\t"
-        "jz 4f\n\t"
-        "3:\n\t"
-        RADFM_STEP64("0", "0", "64", "128", "192")
-        "add $4, %[p0]\n\t"
-        "add $256, %[x]\n\t"
-        "dec %[r]\n\t"
-        "jnz 3b\n\t"
-        "4:\n\t"
-        RADFM_STORE_ALL
+        RADFM_TILE_LOOP(
+            RADFM_STEP64("0", "0", "64", "128", "192") RADFM_STEP64("4", "256", "320", "384", "448")
+            RADFM_STEP64("8", "512", "576", "640", "704") RADFM_STEP64("12", "768", "832", "896", "960"),
+            "add $16, %[p0]\n\t" "add $1024, %[x]\n\t",
+            RADFM_STEP64("0", "0", "64", "128", "192"),
+            "add $4, %[p0]\n\t" "add $256, %[x]\n\t")
         : [x] "+r"(xp), [p0] "+r"(p0), [q] "+r"(quads), [r] "+r"(rest)
         : [s1] "r"(s1), [s3] "r"(s3), [s5] "r"(s5), [slot] "r"(slot)
-        : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11",
-          "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22",
-          "zmm23", "zmm24", "zmm25", "zmm26", "zmm27", "zmm28", "zmm29", "memory", "cc");
+        : RADFM_ACCUMULATOR_CLOBBERS, "zmm24", "zmm25", "zmm26", "zmm27", "zmm28", "zmm29", "memory", "cc");
 }
 
 // Writes a finished chunk's sums to y. Each accumulator vector holds 16 rows of one feature (slot of
