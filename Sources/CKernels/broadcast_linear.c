@@ -402,6 +402,8 @@ RADFM_AVX512 static int linear_avx512(const float *packed, size_t rows, size_t i
     const size_t kBlock = packedBytes <= UNBLOCKED_X_BYTES && in > K_BLOCK ? in : K_BLOCK;
     void (*span)(const float *, const float *const[ACCUMULATORS], size_t, size_t, __m512 *, int) =
         rz == 1 ? tile_span16 : rz == 2 ? tile_span32 : tile_span64;
+    void (*fullSpan)(const float *, const float *, size_t, size_t, size_t, __m512 *, int) =
+        rz == 1 ? tile_span16_full : rz == 2 ? tile_span32_full : tile_span64_full;
     for (size_t chunk = begin; chunk < end; chunk += CHUNK_TILES * nw) {
         const size_t chunkEnd = min_size(end, chunk + CHUNK_TILES * nw);
         const size_t tiles = (chunkEnd - chunk + nw - 1) / nw;
@@ -412,16 +414,13 @@ RADFM_AVX512 static int linear_avx512(const float *packed, size_t rows, size_t i
                 const size_t col = chunk + t * nw, cols = min_size(nw, chunkEnd - col);
                 // Edge tiles repeat their last weight row and drop those sums: one fully unrolled loop.
                 const float *wr[ACCUMULATORS];
-                for (size_t c = 0; c < nw; c++) wr[c] = w + (col + min_size(c, cols - 1)) * ldw;
+                if (cols < nw)
+                    for (size_t c = 0; c < nw; c++) wr[c] = w + (col + min_size(c, cols - 1)) * ldw;
                 for (size_t g = 0; g < groups; g++) {
                     __m512 *slot = accumulators + (t * groups + g) * ACCUMULATORS;
                     const float *xg = packed + g * in * groupRows;
-                    if (rz == 1 && cols == nw)
-                        tile_span16_full(xg, w + col * ldw, ldw, from, to, slot, from == 0);
-                    else if (rz == 2 && cols == nw)
-                        tile_span32_full(xg, w + col * ldw, ldw, from, to, slot, from == 0);
-                    else if (rz == 4 && cols == nw)
-                        tile_span64_full(xg, w + col * ldw, ldw, from, to, slot, from == 0);
+                    if (cols == nw)
+                        fullSpan(xg, w + col * ldw, ldw, from, to, slot, from == 0);
                     else
                         span(xg, wr, from, to, slot, from == 0);
                 }
